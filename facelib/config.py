@@ -1,0 +1,69 @@
+"""Configuration read once from the environment.
+
+Every setting of the package lives here so that notebooks, tests and the CLI agree:
+
+``FACELIB_HOME``
+    Cache folder for fetched weights and data (default ``~/.cache/facelib``).
+``FACELIB_MIRROR``
+    Folder laid out like ``shared/mirror`` (with ``MANIFEST.json``) used before any
+    network source; unset means "no mirror".
+``FACELIB_FAST``
+    ``1`` shrinks image sizes, epochs and step counts so that every notebook runs in CI
+    in about a minute. It never changes *what* a cell teaches.
+``FACELIB_OFFLINE``
+    ``1`` forbids network sources (package index and URLs); only cache and mirror are used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Settings", "settings", "FAST", "reload", "pick"]
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment variables that steer ``facelib``."""
+
+    home: Path
+    mirror: Path | None
+    fast: bool
+    offline: bool
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
+        """Read the settings from ``environ`` (default ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get("FACELIB_HOME") or Path.home() / ".cache" / "facelib").expanduser()
+        mirror_value = env.get("FACELIB_MIRROR")
+        mirror = Path(mirror_value).expanduser().resolve() if mirror_value else None
+        return cls(
+            home=home,
+            mirror=mirror,
+            fast=_flag(env.get("FACELIB_FAST")),
+            offline=_flag(env.get("FACELIB_OFFLINE")),
+        )
+
+
+settings: Settings = Settings.from_env()
+#: True when ``FACELIB_FAST=1``: notebooks shrink sizes and step counts for CI.
+FAST: bool = settings.fast
+
+
+def reload() -> Settings:
+    """Re-read the environment (used by tests that change ``FACELIB_*`` variables)."""
+    global settings, FAST
+    settings = Settings.from_env()
+    FAST = settings.fast
+    return settings
+
+
+def pick(fast: object, full: object) -> object:
+    """Return ``fast`` in fast mode and ``full`` otherwise (e.g. ``pick(2, 30)`` epochs)."""
+    return fast if settings.fast else full
