@@ -316,7 +316,8 @@ def _from_url(asset: Asset, source: Source, staging: Path) -> None:
     try:
         with urllib.request.urlopen(source.url, timeout=30) as resp, staging.open("wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=asset.name, leave=False) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, desc=asset.name, leave=False,
+                      disable=not config.settings.progress) as bar:
                 for chunk in iter(lambda: resp.read(_CHUNK), b""):
                     out.write(chunk)
                     bar.update(len(chunk))

@@ -12,6 +12,9 @@ Every setting of the package lives here so that notebooks, tests and the CLI agr
     in about a minute. It never changes *what* a cell teaches.
 ``FACELIB_OFFLINE``
     ``1`` forbids network sources (package index and URLs); only cache and mirror are used.
+``FACELIB_PROGRESS``
+    ``1``/``0`` shows or hides progress bars; by default they are shown except in fast mode
+    (progress bars write to stderr, which would differ between nbval runs).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Settings:
     mirror: Path | None
     fast: bool
     offline: bool
+    progress: bool
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
@@ -43,11 +47,13 @@ class Settings:
         home = Path(env.get("FACELIB_HOME") or Path.home() / ".cache" / "facelib").expanduser()
         mirror_value = env.get("FACELIB_MIRROR")
         mirror = Path(mirror_value).expanduser().resolve() if mirror_value else None
+        fast = _flag(env.get("FACELIB_FAST"))
         return cls(
             home=home,
             mirror=mirror,
-            fast=_flag(env.get("FACELIB_FAST")),
+            fast=fast,
             offline=_flag(env.get("FACELIB_OFFLINE")),
+            progress=_flag(env["FACELIB_PROGRESS"]) if "FACELIB_PROGRESS" in env else not fast,
         )
 
 

@@ -59,13 +59,19 @@ def _short(x: Any) -> str:
 def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, raise_on_fail: bool = True) -> bool:
     """Print one line per case (``✓`` or ``✗`` with expected vs got) and a verdict.
 
+    ``cases`` may be a callable that builds the cases by running the student's function: then a
+    ``NotImplementedError`` (the untouched exercise stub) prints "not attempted yet" and returns
+    False without raising, and any other exception is reported as a failed case.
     Raises :class:`CheckFailed` when something is wrong and ``raise_on_fail`` is True, so a
-    notebook stops at the first wrong exercise. An exception inside the student's code is
-    reported as a failed case rather than a traceback.
+    notebook stops at the first wrong exercise.
     """
     if callable(cases):
         try:
             cases = cases()
+        except NotImplementedError:
+            print(f"{name}: not attempted yet — replace the `raise NotImplementedError` under "
+                  "# YOUR CODE HERE with your code, run that cell, then run this check again.")
+            return False
         except Exception as exc:  # the student's code raised: say so plainly
             cases = [Case("running your function", "no error", f"{type(exc).__name__}: {exc}", False,
                           f"your function raised {type(exc).__name__}: {exc}")]
