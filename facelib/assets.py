@@ -100,6 +100,7 @@ class Asset:
     description: str
     sources: tuple[Source, ...]
     files: tuple[FileEntry, ...] = field(default_factory=tuple)
+    optional: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -139,7 +140,7 @@ def _parse_asset(raw: dict) -> Asset:
             raise ValueError(f"registry entry {raw['name']!r}: a package source needs a member")
     _check_relative(raw["path"], f"registry entry {raw['name']!r} path")
     return Asset(raw["name"], raw["kind"], raw["path"], int(raw["bytes"]), raw["licence"],
-                 raw["description"], sources, files)
+                 raw["description"], sources, files, bool(raw.get("optional", False)))
 
 
 def load_registry(path: Path | None = None) -> dict[str, Asset]:

@@ -22,17 +22,24 @@ __all__ = ["main", "build_parser"]
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from facelib import assets
 
-    names = [a.name for a in assets.list_assets()] if args.all else args.names
-    if not names:
+    if args.all:
+        chosen = assets.list_assets()
+    elif args.names:
+        chosen = [assets.get_asset(name) for name in args.names]
+    else:
         raise ValueError("name at least one asset, or pass --all (see `facelib doctor` for the list)")
     failed = 0
-    for name in names:
+    for asset in chosen:
         try:
-            path = assets.fetch(name)
-            print(f"{name}: verified at {path}")
-        except (KeyError, FileNotFoundError, ValueError) as exc:
+            path = assets.fetch(asset.name)
+            print(f"{asset.name}: verified at {path}")
+        except (FileNotFoundError, ValueError) as exc:
+            if asset.optional and args.all:
+                first = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)
+                print(f"{asset.name}: not available (optional, a fallback exists): {first}")
+                continue
             failed += 1
-            print(f"{name}: FAILED\n{exc}", file=sys.stderr)
+            print(f"{asset.name}: FAILED\n{exc}", file=sys.stderr)
     return 2 if failed else 0
 
 
@@ -50,7 +57,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     print(f"fast mode: {s.fast}; offline: {s.offline}")
     print("assets:")
     for asset, status in assets.iter_status():
-        print(f"  {asset.name:<26} {asset.kind:<8} {status}")
+        note = " (optional)" if asset.optional and status != "verified" else ""
+        print(f"  {asset.name:<26} {asset.kind:<8} {status}{note}")
     return 0
 
 

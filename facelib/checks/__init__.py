@@ -13,9 +13,9 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import CheckFailed, Case, compare, report
+from facelib.checks.core import Case, CheckFailed, Verdict, compare, report
 
-__all__ = ["CheckFailed", "Case", "compare", "report"]
+__all__ = ["Case", "CheckFailed", "Verdict", "compare", "report"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,32 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Case", "CheckFailed", "compare", "report"]
+__all__ = ["Case", "CheckFailed", "Verdict", "compare", "report"]
+
+
+class Verdict:
+    """The result of a check: truthy when every case passed; shows nothing in a notebook.
+
+    (A plain ``True``/``False`` would add an ``Out[n]: True`` line under the check's own report.)
+    """
+
+    def __init__(self, passed: bool) -> None:
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other: object) -> bool:
+        return self.passed == bool(other)
+
+    def __hash__(self) -> int:
+        return hash(self.passed)
+
+    def __repr__(self) -> str:
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the check has already printed its report."""
 
 
 class CheckFailed(AssertionError):
@@ -56,7 +81,7 @@ def _short(x: Any) -> str:
     return repr(x)
 
 
-def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, raise_on_fail: bool = True) -> bool:
+def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, raise_on_fail: bool = True) -> Verdict:
     """Print one line per case (``✓`` or ``✗`` with expected vs got) and a verdict.
 
     ``cases`` may be a callable that builds the cases by running the student's function: then a
@@ -71,7 +96,7 @@ def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, r
         except NotImplementedError:
             print(f"{name}: not attempted yet — replace the `raise NotImplementedError` under "
                   "# YOUR CODE HERE with your code, run that cell, then run this check again.")
-            return False
+            return Verdict(False)
         except Exception as exc:  # the student's code raised: say so plainly
             cases = [Case("running your function", "no error", f"{type(exc).__name__}: {exc}", False,
                           f"your function raised {type(exc).__name__}: {exc}")]
@@ -85,6 +110,6 @@ def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, r
         print(f"{name}: {len(failed)} of {len(cases)} checks failed.")
         if raise_on_fail:
             raise CheckFailed(f"{name}: {len(failed)} of {len(cases)} checks failed")
-        return False
+        return Verdict(False)
     print(f"{name}: all {len(cases)} checks passed.")
-    return True
+    return Verdict(True)

@@ -1,0 +1,51 @@
+# The two commands of the README:
+#   make lab    create .venv, install, fetch weights/data, open JupyterLab
+#   make test   create .venv if needed, run the unit tests and nbval on every notebook
+# Other targets: make fetch | unit | nbval | clean
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+
+# Offline data: use ../shared/mirror when it exists (CI and the course machines have it).
+ifneq ($(wildcard ../shared/mirror/MANIFEST.json),)
+export FACELIB_MIRROR ?= $(abspath ../shared/mirror)
+endif
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONUNBUFFERED := 1
+
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: lab test unit nbval fetch clean venv
+
+venv: $(STAMP)
+
+# Installed once; redone only when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	@touch $@
+
+fetch: $(STAMP)
+	$(BIN)/facelib fetch --all
+
+lab: fetch
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
+
+test: fetch
+	@$(MAKE) --no-print-directory unit nbval
+
+# pytest exits 5 when it collects nothing: that is a failure here, with a clear message.
+unit: $(STAMP)
+	@$(BIN)/python -m pytest tests/ -q; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make unit: pytest collected no tests in tests/"; exit 1; fi; exit $$rc
+
+nbval: $(STAMP)
+	@FACELIB_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ -q; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make nbval: no notebook cells collected in notebooks/"; exit 1; fi; exit $$rc
+
+clean:
+	rm -rf build .pytest_cache
