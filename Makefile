@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make lab    create .venv, install, fetch weights/data, open JupyterLab
 #   make test   create .venv if needed, run the unit tests and nbval on every notebook
-# Other targets: make fetch | unit | nbval | clean
+# Other targets: make fetch | unit | nbval | demo | bench | browser-test | clean
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -18,7 +18,7 @@ export PYTHONUNBUFFERED := 1
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: lab test unit nbval fetch clean venv
+.PHONY: lab test unit nbval fetch demo bench browser-test clean venv
 
 venv: $(STAMP)
 
@@ -37,15 +37,29 @@ lab: fetch
 
 test: fetch
 	@$(MAKE) --no-print-directory unit nbval
+	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory browser-test; \
+	  else echo "make test: chromium not installed, browser test not run (apt-get install chromium; make browser-test)"; fi
 
 # pytest exits 5 when it collects nothing: that is a failure here, with a clear message.
 unit: $(STAMP)
-	@$(BIN)/python -m pytest tests/ -q; rc=$$?; \
+	@$(BIN)/python -m pytest tests/ --ignore=tests/browser -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make unit: pytest collected no tests in tests/"; exit 1; fi; exit $$rc
 
 nbval: $(STAMP)
 	@FACELIB_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make nbval: no notebook cells collected in notebooks/"; exit 1; fi; exit $$rc
+
+# Every lesson executed headless in full mode into build/html (a teacher's evening-before check).
+demo: fetch
+	$(BIN)/facelib classroom --out build/html
+
+# Every bench/*.py, one table in build/bench.md.
+bench: fetch
+	$(BIN)/python bench/run_all.py
+
+# JupyterLab in headless Chromium (Debian's chromium, driven by Playwright): runs lesson 05.
+browser-test: fetch
+	@FACELIB_FAST=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
 clean:
 	rm -rf build .pytest_cache

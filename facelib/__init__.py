@@ -14,7 +14,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "assets", "checks", "cli", "config", "data", "detect", "device", "evaluation", "losses",
+    "assets", "checks", "classroom", "cli", "config", "data", "detect", "device", "evaluation", "losses",
     "models", "nst", "siamese", "signals", "verification", "visualize", "volumes",
 }
 

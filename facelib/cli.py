@@ -6,6 +6,7 @@
     facelib enroll DB NAME IMG...         add photos of a person to a face database
     facelib identify DB IMG...            who is it? (nearest enrolled person or unknown)
     facelib verify DB NAME IMG            is this NAME? exit 0 accepted, 1 rejected
+    facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
 
 Exit codes: 0 success/accepted, 1 rejected (verify), 2 error (message on stderr).
 """
@@ -122,6 +123,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if accepted else 1
 
 
+def _cmd_classroom(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from facelib import classroom, config
+
+    paths = [Path(p) for p in args.notebooks] or classroom.default_notebooks()
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"notebook(s) not found: {', '.join(missing)}")
+    runs = classroom.run_all(paths, Path(args.out), fast=args.fast, progress=config.settings.progress)
+    print(classroom.summary_table(runs))
+    print(f"HTML: {Path(args.out) / 'index.html'}")
+    return 0 if all(r.ok for r in runs) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``facelib`` command."""
     p = argparse.ArgumentParser(prog="facelib", description=__doc__.split("\n\n")[0])
@@ -163,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="distance threshold (default: the database's calibrated one, else 0.7)")
         c.add_argument("--json", action="store_true", help="machine-readable output")
         c.set_defaults(func=func)
+
+    k = sub.add_parser("classroom", help="execute every lesson headless into HTML, with a summary table")
+    k.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/NN_*.ipynb)")
+    k.add_argument("--out", default="build/html", help="output folder (default build/html)")
+    k.add_argument("--fast", action="store_true", help="fast mode (FACELIB_FAST=1) instead of full")
+    k.set_defaults(func=_cmd_classroom)
     return p
 
 

@@ -34,3 +34,56 @@ def mirror() -> Path:
     path = Path(os.environ.get("FACELIB_MIRROR", _MIRROR))
     assert (path / "MANIFEST.json").is_file(), f"offline mirror not found at {path}"
     return path
+
+
+@pytest.fixture
+def start_lab(tmp_path: Path):
+    """Start JupyterLab on a free loopback port: ``start_lab(root_dir, *extra_args) -> (base_url, token)``.
+
+    The server gets its own runtime/config/data folders and a random token, and is stopped
+    when the test ends.
+    """
+    import json
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    procs = []
+
+    def start(root_dir: Path, *extra: str) -> tuple[str, str]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        token = secrets.token_hex(16)
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
+               "--ServerApp.port_retries=0", *extra]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"), JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
+                   JUPYTER_DATA_DIR=str(tmp_path / "jdata"), IPYTHONDIR=str(tmp_path / "ipy"))
+        log = (tmp_path / f"lab-{port}.log").open("w")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as resp:
+                    json.load(resp)
+                return base, token
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        raise AssertionError(f"JupyterLab did not start: {(tmp_path / f'lab-{port}.log').read_text()[-2000:]}")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
