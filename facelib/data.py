@@ -267,3 +267,224 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
         raise ValueError(f"images in {root} have different sizes {sorted(shapes)}; pass size=")
     x = np.stack(images).astype(np.float32) / 255.0
     return FaceDataset(x, np.asarray(labels, np.int32), list(files), paths)
+
+
+# --------------------------------------------------------------------------- splits and samplers
+# (Siamese / triplet-loss lessons.) Index samplers are plain NumPy so they can be tested and
+# reused; the ``*_dataset`` functions wrap them into endless ``tf.data`` streams of batches.
+
+__all__ += [
+    "pair_dataset", "pair_indices", "pk_batch_indices", "pk_dataset", "random_flip_shift",
+    "split_by_identity", "triplet_dataset", "triplet_indices",
+]
+
+def _check_xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(x), np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be (n,); got shape {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    return x, y
+
+
+def split_by_identity(x: np.ndarray, y: np.ndarray, n_test_people: int, seed: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split by *person*, not by photo: the test people are never seen in training.
+
+    Args:
+        x: images ``(n, H, W, C)`` (or any ``(n, ...)`` array).
+        y: person ids ``(n,)``.
+        n_test_people: how many people go to the test side (chosen at random with ``seed``).
+        seed: NumPy seed of the choice.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``; labels keep their original ids and the order of
+        the input is kept within each side.
+
+    Raises:
+        ValueError: shapes disagree, or ``n_test_people`` is not in ``1 .. n_people − 1``.
+    """
+    x, y = _check_xy(x, y)
+    people = np.unique(y)
+    if not 1 <= n_test_people < len(people):
+        raise ValueError(f"n_test_people must be between 1 and {len(people) - 1} (there are {len(people)} people); "
+                         f"got {n_test_people}")
+    test_people = np.random.default_rng(seed).choice(people, size=n_test_people, replace=False)
+    test = np.isin(y, test_people)
+    return x[~test], y[~test], x[test], y[test]
+
+
+def _by_person(y: np.ndarray, min_photos: int) -> dict[int, np.ndarray]:
+    groups = {int(p): np.flatnonzero(y == p) for p in np.unique(y)}
+    return {p: idx for p, idx in groups.items() if len(idx) >= min_photos}
+
+
+def pair_indices(labels: np.ndarray, n_pairs: int, seed: int | np.random.Generator = 0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Balanced random pairs: half "same person", half "different people".
+
+    Returns ``(i, j, same)``, each ``(n_pairs,)``: image indices and ``same`` (``float32`` 1/0),
+    alternating same (even positions) and different (odd positions); ``i != j`` always.
+
+    Raises:
+        ValueError: no person has two photos, or fewer than two people.
+    """
+    y = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    groups = _by_person(y, 2)
+    people = np.unique(y)
+    if not groups or len(people) < 2:
+        raise ValueError(f"pairs need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
+                         f"{len(groups)} with ≥ 2 photos")
+    multi = np.array(sorted(groups))
+    i = np.empty(n_pairs, np.int64)
+    j = np.empty(n_pairs, np.int64)
+    same = np.zeros(n_pairs, np.float32)
+    for k in range(n_pairs):
+        if k % 2 == 0:
+            i[k], j[k] = rng.choice(groups[int(rng.choice(multi))], size=2, replace=False)
+            same[k] = 1.0
+        else:
+            p, q = rng.choice(people, size=2, replace=False)
+            i[k] = rng.choice(np.flatnonzero(y == p))
+            j[k] = rng.choice(np.flatnonzero(y == q))
+    return i, j, same
+
+
+def triplet_indices(labels: np.ndarray, n_triplets: int, seed: int | np.random.Generator = 0
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random (anchor, positive, negative) index triplets: A and P the same person (A ≠ P), N another.
+
+    Returns ``(a, p, n)``, each ``(n_triplets,) int64``. These are the lecture's *random* triplets
+    (mostly easy); the mining losses in ``facelib.losses`` choose harder ones inside a batch.
+    """
+    y = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    groups = _by_person(y, 2)
+    people = np.unique(y)
+    if not groups or len(people) < 2:
+        raise ValueError(f"triplets need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
+                         f"{len(groups)} with ≥ 2 photos")
+    multi = np.array(sorted(groups))
+    a = np.empty(n_triplets, np.int64)
+    p = np.empty(n_triplets, np.int64)
+    n = np.empty(n_triplets, np.int64)
+    for k in range(n_triplets):
+        person = int(rng.choice(multi))
+        a[k], p[k] = rng.choice(groups[person], size=2, replace=False)
+        n[k] = rng.choice(np.flatnonzero(y != person))
+    return a, p, n
+
+
+def pk_batch_indices(labels: np.ndarray, P: int, K: int, seed: int | np.random.Generator = 0) -> np.ndarray:
+    """One P×K batch: ``P`` different people, ``K`` photos each → ``(P·K,) int64`` indices.
+
+    Photos are drawn without replacement when a person has at least ``K`` of them (with
+    replacement otherwise). The batch is ordered person by person.
+
+    Raises:
+        ValueError: ``P < 2``, ``K < 2``, or fewer than ``P`` people in ``labels``.
+    """
+    y = np.asarray(labels)
+    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    people = np.unique(y)
+    if P < 2 or K < 2:
+        raise ValueError(f"P×K batches need P ≥ 2 people and K ≥ 2 photos each; got P={P}, K={K}")
+    if len(people) < P:
+        raise ValueError(f"P={P} people per batch but the labels hold only {len(people)} people")
+    chosen = rng.choice(people, size=P, replace=False)
+    out = []
+    for person in chosen:
+        idx = np.flatnonzero(y == person)
+        out.append(rng.choice(idx, size=K, replace=len(idx) < K))
+    return np.concatenate(out)
+
+
+def _images_tensor(x: np.ndarray):
+    import tensorflow as tf
+
+    return tf.constant(np.asarray(x, np.float32))
+
+
+def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0):
+    """Endless ``tf.data`` stream of balanced pair batches ``((x1, x2), same)``.
+
+    ``x1``, ``x2``: ``(batch_size, H, W, C) float32``; ``same``: ``(batch_size,) float32`` (1 = same
+    person), half of each. Use with ``fit(..., steps_per_epoch=...)``.
+    """
+    import tensorflow as tf
+
+    x, y = _check_xy(x, y)
+    images = _images_tensor(x)
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        while True:
+            i, j, same = pair_indices(y, batch_size, rng)
+            yield i, j, same
+
+    sig = (tf.TensorSpec([batch_size], tf.int64), tf.TensorSpec([batch_size], tf.int64),
+           tf.TensorSpec([batch_size], tf.float32))
+    ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
+    return ds.map(lambda i, j, s: ((tf.gather(images, i), tf.gather(images, j)), s)).prefetch(2)
+
+
+def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0):
+    """Endless ``tf.data`` stream of random triplet batches ``((anchor, positive, negative), zeros)``.
+
+    Each image batch is ``(batch_size, H, W, C) float32``; the dummy target ``(batch_size,)`` is
+    ignored by the triplet loss (the order in the tuple is the label).
+    """
+    import tensorflow as tf
+
+    x, y = _check_xy(x, y)
+    images = _images_tensor(x)
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        while True:
+            yield triplet_indices(y, batch_size, rng)
+
+    sig = tuple(tf.TensorSpec([batch_size], tf.int64) for _ in range(3))
+    ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
+    return ds.map(lambda a, p, n: ((tf.gather(images, a), tf.gather(images, p), tf.gather(images, n)),
+                                   tf.zeros([batch_size]))).prefetch(2)
+
+
+def pk_dataset(x: np.ndarray, y: np.ndarray, P: int = 8, K: int = 4, seed: int = 0, augment=None):
+    """Endless ``tf.data`` stream of P×K batches ``(images, labels)`` for online triplet mining.
+
+    ``images``: ``(P·K, H, W, C) float32``; ``labels``: ``(P·K,) int32`` person ids (P people, K
+    photos each). ``augment``: optional function applied to each image batch (e.g.
+    :func:`random_flip_shift`).
+    """
+    import tensorflow as tf
+
+    x, y = _check_xy(x, y)
+    pk_batch_indices(y, P, K, 0)  # validate P, K against the labels now, not inside the generator
+    images = _images_tensor(x)
+    labels = tf.constant(y.astype(np.int32))
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        while True:
+            yield pk_batch_indices(y, P, K, rng)
+
+    ds = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([P * K], tf.int64))
+    ds = ds.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
+    if augment is not None:
+        ds = ds.map(lambda im, lab: (augment(im), lab))
+    return ds.prefetch(2)
+
+
+def random_flip_shift(images, max_shift: int = 4):
+    """Light augmentation for faces: random horizontal flip and a shift of up to ``max_shift`` pixels.
+
+    ``images``: ``(b, H, W, C) float32`` tensor → same shape (edges padded by reflection).
+    """
+    import tensorflow as tf
+
+    images = tf.image.random_flip_left_right(images)
+    shape = tf.shape(images)
+    padded = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift], [0, 0]], mode="REFLECT")
+    return tf.map_fn(lambda im: tf.image.random_crop(im, shape[1:]), padded)
