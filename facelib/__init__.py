@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "assets", "checks", "classroom", "cli", "config", "data", "detect", "device", "evaluation", "losses",
-    "models", "nst", "siamese", "signals", "verification", "visualize", "volumes",
+    "models", "nst", "siamese", "signals", "verification", "visualize", "volumes", "widgets",
 }
 
 

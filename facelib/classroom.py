@@ -1,7 +1,7 @@
 """Run every lesson headless the evening before class: executed notebooks as HTML + a summary.
 
 ``facelib classroom`` (and ``make demo``) executes each notebook top to bottom in full mode (or
-fast mode with ``--fast``), with a progress bar over its cells, writes ``build/html/NAME.html`` and
+fast mode with ``--fast``) with ``FACELIB_INTERACTIVE=0`` (widgets draw their default view), with a progress bar over its cells, writes ``build/html/NAME.html`` and
 ``build/html/index.html``, and prints a table (notebook, seconds, status). A failing cell does
 not stop the run: the notebook goes on, the error stays visible in its HTML, and the table
 names the cell and the error.
@@ -96,14 +96,16 @@ def _index_html(runs: list[NotebookRun]) -> str:
 
 def run_all(paths: list[Path], out_dir: Path, *, fast: bool = False, progress: bool = True) -> list[NotebookRun]:
     """Execute each notebook (full mode unless ``fast``), write HTML and ``index.html``."""
-    previous = os.environ.get("FACELIB_FAST")
-    os.environ["FACELIB_FAST"] = "1" if fast else "0"
+    wanted = {"FACELIB_FAST": "1" if fast else "0", "FACELIB_INTERACTIVE": "0"}
+    previous = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)  # the kernels inherit them: static output instead of widgets
     try:
         runs = [run_notebook(Path(p), out_dir, progress=progress) for p in paths]
     finally:
-        if previous is None:
-            os.environ.pop("FACELIB_FAST", None)
-        else:
-            os.environ["FACELIB_FAST"] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     (out_dir / "index.html").write_text(_index_html(runs), encoding="utf-8")
     return runs

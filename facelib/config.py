@@ -12,6 +12,9 @@ Every setting of the package lives here so that notebooks, tests and the CLI agr
     in about a minute. It never changes *what* a cell teaches.
 ``FACELIB_OFFLINE``
     ``1`` forbids network sources (package index and URLs); only cache and mirror are used.
+``FACELIB_INTERACTIVE``
+    ``1``/``0`` shows or replaces ipywidgets controls; by default they are shown except in fast
+    mode. ``facelib classroom`` sets ``0``: controls then draw their default view once, statically.
 ``FACELIB_PROGRESS``
     ``1``/``0`` shows or hides progress bars; by default they are shown except in fast mode
     (progress bars write to stderr, which would differ between nbval runs).
@@ -39,6 +42,7 @@ class Settings:
     fast: bool
     offline: bool
     progress: bool
+    interactive: bool
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
@@ -54,6 +58,7 @@ class Settings:
             fast=fast,
             offline=_flag(env.get("FACELIB_OFFLINE")),
             progress=_flag(env["FACELIB_PROGRESS"]) if "FACELIB_PROGRESS" in env else not fast,
+            interactive=_flag(env["FACELIB_INTERACTIVE"]) if "FACELIB_INTERACTIVE" in env else not fast,
         )
 
 

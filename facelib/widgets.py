@@ -1,0 +1,49 @@
+"""Controls for playing with a lesson: sliders that redraw a plot, with a static fallback.
+
+:func:`interact` shows ipywidgets controls while a student studies in JupyterLab; under nbval
+(fast mode) and ``facelib classroom`` (``FACELIB_INTERACTIVE=0``) it calls the function once with
+every control's default value, so the executed notebook still shows the picture.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from facelib import config
+
+__all__ = ["interact", "slider", "dropdown"]
+
+
+def slider(value: float, low: float, high: float, step: float, description: str) -> Any:
+    """A float (or int, when all numbers are ints) slider with a default ``value``."""
+    import ipywidgets as w
+
+    if all(isinstance(v, int) for v in (value, low, high, step)):
+        return w.IntSlider(value=value, min=low, max=high, step=step, description=description,
+                           continuous_update=False)
+    return w.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                         continuous_update=False, readout_format=".2f")
+
+
+def dropdown(options: list, value: Any, description: str) -> Any:
+    """A drop-down list of ``options`` with a default ``value``."""
+    import ipywidgets as w
+
+    return w.Dropdown(options=options, value=value, description=description)
+
+
+def interact(fn: Callable[..., Any], /, **controls: Any) -> Any:
+    """Call ``fn(**values)`` under ``controls`` (widgets from :func:`slider`/:func:`dropdown`).
+
+    Interactive: returns the ipywidgets ``interactive`` object (displayed by Jupyter), and ``fn``
+    reruns whenever a control moves. Static (``FACELIB_INTERACTIVE=0`` or fast mode): calls
+    ``fn`` once with the controls' default values and returns its result.
+    """
+    if not config.settings.interactive:
+        return fn(**{name: control.value for name, control in controls.items()})
+    import ipywidgets as w
+    from IPython.display import display
+
+    ui = w.interactive(fn, **controls)
+    display(ui)
+    return None
