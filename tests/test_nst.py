@@ -1,0 +1,168 @@
+"""Costs of neural style transfer against NumPy formulas, and `stylize` end to end on tiny images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from facelib import nst
+
+
+def _rand(seed: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.5, 2.0, size=shape).astype(np.float32)
+
+
+def _np_gram_of_acts(a: np.ndarray) -> np.ndarray:
+    """Gram matrix of (1, n_H, n_W, n_C) activations by explicit sums over positions."""
+    _, n_H, n_W, n_C = a.shape
+    G = np.zeros((n_C, n_C))
+    for h in range(n_H):
+        for w in range(n_W):
+            v = a[0, h, w].astype(np.float64)
+            G += np.outer(v, v)
+    return G
+
+
+def test_gram_matrix_against_numpy() -> None:
+    A = _rand(0, (5, 12))
+    expected = np.einsum("ki,ji->kj", A.astype(np.float64), A.astype(np.float64))
+    G = nst.gram_matrix(tf.constant(A)).numpy()
+    assert G.shape == (5, 5)
+    np.testing.assert_allclose(G, expected, rtol=1e-5)
+    np.testing.assert_allclose(G, G.T, rtol=1e-6)
+
+
+def test_content_cost_against_numpy() -> None:
+    a_C, a_G = _rand(1, (1, 4, 6, 3)), _rand(2, (1, 4, 6, 3))
+    expected = ((a_C.astype(np.float64) - a_G) ** 2).sum() / (4 * 4 * 6 * 3)
+    assert nst.compute_content_cost(tf.constant(a_C), tf.constant(a_G)).numpy() == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="same shape"):
+        nst.compute_content_cost(tf.constant(a_C), tf.constant(a_G[:, :2]))
+
+
+def test_layer_style_cost_against_numpy() -> None:
+    a_S, a_G = _rand(3, (1, 3, 5, 4)), _rand(4, (1, 3, 5, 4))
+    d = _np_gram_of_acts(a_S) - _np_gram_of_acts(a_G)
+    expected = (d**2).sum() / (4 * 4**2 * (3 * 5) ** 2)
+    got = nst.compute_layer_style_cost(tf.constant(a_S), tf.constant(a_G)).numpy()
+    assert got == pytest.approx(expected, rel=1e-5)
+    # style ignores *where* things are: shuffling positions leaves the Gram matrix, so the cost, unchanged
+    perm = np.random.default_rng(0).permutation(15)
+    shuffled = a_G.reshape(1, 15, 4)[:, perm].reshape(1, 3, 5, 4)
+    assert nst.compute_layer_style_cost(tf.constant(a_S), tf.constant(shuffled)).numpy() == pytest.approx(expected, rel=1e-4)
+
+
+def test_style_cost_weights_layers() -> None:
+    shapes = [(1, 6, 6, 3), (1, 3, 3, 5)]
+    S = [_rand(10 + i, s) for i, s in enumerate(shapes)]
+    G = [_rand(20 + i, s) for i, s in enumerate(shapes)]
+    layers = [("a", 0.3), ("b", 0.7)]
+    expected = 0.0
+    for (_, lam), s, g in zip(layers, S, G):
+        n_C, n = s.shape[-1], s.shape[1] * s.shape[2]
+        expected += lam * ((_np_gram_of_acts(s) - _np_gram_of_acts(g)) ** 2).sum() / (4 * n_C**2 * n**2)
+    got = nst.compute_style_cost([tf.constant(x) for x in S], [tf.constant(x) for x in G], layers).numpy()
+    assert got == pytest.approx(expected, rel=1e-5)
+    # the course's lists carry the content activation last: it is ignored
+    extra = tf.zeros((1, 2, 2, 7))
+    got2 = nst.compute_style_cost([tf.constant(x) for x in S] + [extra], [tf.constant(x) for x in G] + [extra], layers)
+    assert got2.numpy() == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="one per style layer"):
+        nst.compute_style_cost([tf.constant(S[0])], [tf.constant(G[0])], layers + [("c", 0.1), ("d", 0.1)])
+
+
+def test_total_cost_is_a_weighted_sum() -> None:
+    assert nst.total_cost(2.0, 3.0) == pytest.approx(10 * 2 + 40 * 3)
+    assert nst.total_cost(1.5, 0.25, alpha=2, beta=8) == pytest.approx(5.0)
+
+
+def test_total_variation_against_numpy_loops() -> None:
+    G = np.random.default_rng(5).uniform(size=(2, 5, 4, 3)).astype(np.float32)
+    m, H, W, C = G.shape
+    v = sum(abs(float(G[b, i + 1, j, c]) - float(G[b, i, j, c]))
+            for b in range(m) for i in range(H - 1) for j in range(W) for c in range(C)) / (m * (H - 1) * W * C)
+    h = sum(abs(float(G[b, i, j + 1, c]) - float(G[b, i, j, c]))
+            for b in range(m) for i in range(H) for j in range(W - 1) for c in range(C)) / (m * H * (W - 1) * C)
+    assert nst.total_variation_cost(tf.constant(G)).numpy() == pytest.approx(v + h, rel=1e-5)
+    assert nst.total_variation_cost(tf.ones((1, 4, 4, 3))).numpy() == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:40, 0:48]
+    content = np.stack([(xx * 5) % 256, (yy * 6) % 256, np.full_like(xx, 90)], -1).astype(np.uint8)
+    style = (rng.uniform(size=(30, 30, 3)) > 0.5).astype(np.uint8) * 255  # a high-contrast texture
+    return content, style
+
+
+def test_stylize_lowers_the_total_cost(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    calls = []
+    img, hist = nst.stylize(content, style, preset="course", size=32, steps=8, precision="float32",
+                            callback=lambda step, image, costs: calls.append((step, image.shape, costs["total"])),
+                            callback_every=4)
+    assert img.shape == (27, 32, 3) and img.dtype == np.float32  # 40x48 -> longest side 32
+    assert 0.0 <= img.min() and img.max() <= 1.0
+    assert len(hist["total"]) == len(hist["content"]) == len(hist["style"]) == 8
+    assert hist["total"][-1] < 0.8 * hist["total"][0]
+    for J, Jc, Js in zip(hist["total"], hist["content"], hist["style"]):  # J = 10 Jc + 40 Js
+        assert J == pytest.approx(10 * Jc + 40 * Js, rel=1e-4)
+    assert [c[0] for c in calls] == [4, 8] and calls[0][1] == (27, 32, 3)
+
+
+def test_stylize_lbfgs_and_coarse_to_fine(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    img, hist = nst.stylize(content, style, preset="classroom", size=40, steps=6, coarse_steps=3,
+                            optimizer="lbfgs", precision="float32")
+    assert img.shape == (33, 40, 3)  # 40x48 -> longest side 40; the coarse stage has longest side 20
+    assert hist["size"][:3] == [20, 20, 20] and set(hist["size"][3:]) == {40}
+    full = hist["total"][3:]
+    assert min(full) < full[0]
+
+
+def test_stylize_preserve_color_keeps_content_chroma(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    from skimage.color import rgb2yuv
+
+    content, style = tiny
+    img, _ = nst.stylize(content, style, preset="course", size=32, steps=3, preserve_color=True, precision="float32")
+    small = nst.prepare_image(content, 32)[0]
+    # U and V of the output equal the content's wherever the clip to [0, 1] did not bite
+    inside = (img > 0.01).all(-1) & (img < 0.99).all(-1)
+    np.testing.assert_allclose(rgb2yuv(img)[inside][:, 1:], rgb2yuv(small)[inside][:, 1:], atol=2e-3)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((20, 20), np.uint8), r"\(H, W, 3\)"),
+    (np.zeros((20, 20, 1), np.uint8), r"\(H, W, 3\)"),
+    (np.zeros((0, 20, 3), np.uint8), "empty"),
+    (np.full((20, 20, 3), 2.0, np.float32), r"\[0, 1\]"),
+])
+def test_stylize_rejects_bad_images(bad: np.ndarray, match: str, tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    with pytest.raises(ValueError, match=match):
+        nst.stylize(bad, tiny[1], size=32, steps=1)
+    with pytest.raises(ValueError, match="style image"):
+        nst.stylize(tiny[0], bad, size=32, steps=1)
+
+
+def test_stylize_rejects_bad_arguments(tiny: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    content, style = tiny
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        nst.stylize(content, style, size=0, steps=1)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        nst.stylize(content, style, size=32, steps=0)
+    with pytest.raises(ValueError, match="unknown preset"):
+        nst.stylize(content, style, preset="fancy")
+    with pytest.raises(ValueError, match="at least 16 pixels on the shorter side"):
+        nst.stylize(np.zeros((10, 200, 3), np.uint8), style, size=100, steps=1)
+    with pytest.raises(ValueError, match="init must be"):
+        nst.stylize(content, style, size=32, steps=1, init="zeros")
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image")
+    with pytest.raises(ValueError, match="notes.png"):
+        nst.stylize(text, style, size=32, steps=1)
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        nst.stylize(tmp_path / "missing.png", style, size=32, steps=1)
