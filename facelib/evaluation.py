@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "all_pairs", "auc", "best_threshold", "equal_error_rate", "one_shot_accuracy",
+    "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
     "pair_distances", "pairwise_distances", "roc_curve", "verification_accuracy",
 ]
 
@@ -120,6 +120,24 @@ def equal_error_rate(distances: np.ndarray, same: np.ndarray) -> tuple[float, fl
     eer = fpr[k - 1] + w * (fpr[k] - fpr[k - 1])
     t0 = thr[k - 1] if np.isfinite(thr[k - 1]) else thr[k]
     return float(eer), float(t0 + w * (thr[k] - t0))
+
+
+def encode(encoder: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Encodings of many images, computed in batches: ``(n, H, W, C)`` → ``(n, d) float32``.
+
+    ``encoder`` is a Keras model (called in inference mode) or any function of a batch.
+    """
+    x = np.asarray(x)
+    if len(x) == 0:
+        raise ValueError("no images to encode (x is empty)")
+    out = []
+    for i in range(0, len(x), batch_size):
+        batch = x[i:i + batch_size]
+        try:
+            out.append(np.asarray(encoder(batch, training=False)))
+        except TypeError:  # a plain function without a ``training`` argument
+            out.append(np.asarray(encoder(batch)))
+    return np.concatenate(out).astype(np.float32)
 
 
 def one_shot_accuracy(encoder: Callable[[np.ndarray], np.ndarray] | None, x: np.ndarray, y: np.ndarray, *,

@@ -1,0 +1,135 @@
+"""facelib.evaluation against scikit-learn, brute force and hand-worked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics
+
+from facelib import evaluation as ev
+
+
+def scores(seed=0, n=200, ties=False):
+    rng = np.random.default_rng(seed)
+    same = rng.random(n) < 0.3
+    d = rng.normal(loc=np.where(same, 0.8, 1.2), scale=0.3)
+    if ties:
+        d = np.round(d, 1)
+    return d, same
+
+
+def test_pairwise_distances_brute_force():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    ref = np.array([[np.sqrt(sum((a[i, k] - b[j, k]) ** 2 for k in range(3))) for j in range(4)] for i in range(5)])
+    np.testing.assert_allclose(ev.pairwise_distances(a, b), ref, atol=1e-9)
+    np.testing.assert_allclose(ev.pairwise_distances(a, b, squared=True), ref ** 2, atol=1e-9)
+    np.testing.assert_allclose(np.diag(ev.pairwise_distances(a)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(ev.pair_distances(a[:4], b), np.diag(ref[:4]), atol=1e-9)
+    with pytest.raises(ValueError, match=r"\(n, d\)"):
+        ev.pairwise_distances(a, b[:, :2])
+    with pytest.raises(ValueError, match="same shape"):
+        ev.pair_distances(a, b)
+
+
+def test_all_pairs():
+    i, j, same = ev.all_pairs(np.array([0, 0, 1, 1, 1]))
+    assert len(i) == 10 and np.all(i < j)
+    assert same.sum() == 1 + 3
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_roc_and_auc_match_sklearn(ties):
+    d, same = scores(1, ties=ties)
+    fpr, tpr, thr = ev.roc_curve(d, same)
+    s_fpr, s_tpr, s_thr = metrics.roc_curve(same, -d, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, s_fpr)
+    np.testing.assert_allclose(tpr, s_tpr)
+    np.testing.assert_allclose(thr[1:], -s_thr[1:])
+    assert ev.auc(fpr, tpr) == pytest.approx(metrics.roc_auc_score(same, -d), abs=1e-12)
+
+
+def test_auc_hand_worked():
+    # perfectly separated -> 1; perfectly inverted -> 0; square (0,0)-(0,.5)-(1,.5)-(1,1) -> 0.5
+    assert ev.auc(*ev.roc_curve([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[:2]) == 1.0
+    assert ev.auc(*ev.roc_curve([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])[:2]) == 0.0
+    assert ev.auc([0, 0, 1, 1], [0, 0.5, 0.5, 1]) == pytest.approx(0.5)
+
+
+def test_best_threshold_brute_force():
+    d, same = scores(2)
+    tau, acc = ev.best_threshold(d, same)
+    u = np.unique(d)
+    candidates = np.r_[u[0] - 1, (u[1:] + u[:-1]) / 2, u[-1] + 1]
+    best = max(np.mean((d <= t) == same) for t in candidates)
+    assert acc == pytest.approx(best)
+    assert ev.verification_accuracy(d, same, tau) == pytest.approx(acc)
+
+
+def test_best_threshold_hand_worked():
+    tau, acc = ev.best_threshold([0.2, 0.4, 0.9, 1.1], [True, True, False, False])
+    assert acc == 1.0 and tau == pytest.approx(0.65)
+
+
+def test_equal_error_rate_hand_worked_and_brute_force():
+    # same at 1, 3; different at 2, 4: at τ = 2, FAR = FRR = 1/2
+    eer, tau = ev.equal_error_rate([1, 3, 2, 4], [1, 1, 0, 0])
+    assert eer == pytest.approx(0.5) and tau == pytest.approx(2.0)
+    assert ev.equal_error_rate([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[0] == pytest.approx(0.0)
+    d, same = scores(3, n=2000)
+    eer, tau = ev.equal_error_rate(d, same)
+    grid = np.linspace(d.min(), d.max(), 20001)
+    far = np.array([np.mean(d[~same] <= t) for t in grid])
+    frr = np.array([np.mean(d[same] > t) for t in grid])
+    k = np.argmin(np.abs(far - frr))
+    assert eer == pytest.approx((far[k] + frr[k]) / 2, abs=0.01)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="same length"):
+        ev.roc_curve([0.1, 0.2], [True])
+    with pytest.raises(ValueError, match="both same-person and different-person"):
+        ev.best_threshold([0.1, 0.2], [True, True])
+
+
+def test_one_shot_accuracy_hand_worked():
+    # person 0 photos at 0 and 1, person 1 at 5 and 100 (1-d encodings).
+    # query from person 0: always right. Query from person 1: right when the support is 5 and the
+    # query 100 (95 < 99), wrong when the support is 100 and the query 5 (95 > 4). -> 0.75
+    x = np.array([[0.0], [1.0], [5.0], [100.0]])
+    y = np.array([0, 0, 1, 1])
+    acc = ev.one_shot_accuracy(None, x, y, n_way=2, trials=4000, seed=0)
+    assert acc == pytest.approx(0.75, abs=0.03)
+
+
+def test_one_shot_accuracy_perfect_and_chance():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(12), 3)
+    perfect = np.eye(12)[y] + 0.01 * rng.normal(size=(36, 12))
+    assert ev.one_shot_accuracy(None, perfect, y, n_way=10, trials=300) == 1.0
+    # encodings unrelated to the person: chance level 1/10 (many photos each, so that the fixed
+    # random points carry no accidental structure)
+    y_many = np.repeat(np.arange(12), 50)
+    unrelated = rng.normal(size=(600, 16))
+    assert ev.one_shot_accuracy(None, unrelated, y_many, n_way=10, trials=3000, seed=1) == pytest.approx(0.1, abs=0.025)
+    noise = rng.normal(size=(36, 12))
+    # an encoder function gives the same as its pre-computed encodings
+    enc = lambda b: np.asarray(b)[:, :6] * 2.0  # noqa: E731
+    assert ev.one_shot_accuracy(enc, noise, y, trials=200, seed=2) == ev.one_shot_accuracy(
+        None, noise[:, :6] * 2.0, y, trials=200, seed=2)
+    with pytest.raises(ValueError, match="10-way"):
+        ev.one_shot_accuracy(None, noise[:27], y[:27], n_way=10)
+
+
+def test_encode_batches_and_errors():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    calls = []
+
+    def f(batch):
+        calls.append(len(batch))
+        return batch * 3
+
+    np.testing.assert_array_equal(ev.encode(f, x, batch_size=4), x * 3)
+    assert calls == [4, 4, 2]
+    with pytest.raises(ValueError, match="empty"):
+        ev.encode(f, x[:0])
