@@ -1,0 +1,545 @@
+"""3D convolutions on volumes: brain tissue in an MRI template, and video as a volume.
+
+Lecture idea (week 4, "1D and 3D generalizations"): a 3D input ``n_1×n_2×n_3×n_c`` (a CT/MRI
+volume, or a video where the third axis is time) convolved with ``n_c'`` filters of size
+``f×f×f×n_c`` gives ``(n-f+1)×(n-f+1)×(n-f+1)×n_c'``: the lecture's 14×14×14×1 input with
+16 filters of 5×5×5 gives 10×10×10×16, and a next layer of 32 filters 5×5×5×16 gives 6×6×6×32.
+
+What lives here:
+
+- :func:`load_mni152`: the MNI ICBM152 2009 template (T1 image, grey- and white-matter
+  probability maps, 197×233×189 voxels of 1 mm), read with ``nibabel``.
+- :func:`conv3d_output_shape`, :func:`conv_param_count`, :func:`conv3d_numpy`: the arithmetic and
+  a NumPy reference of ``keras.layers.Conv3D``.
+- :func:`tissue_labels`, :func:`slab_split`, :func:`sample_patches`: 3D patches labelled with
+  the tissue at their centre (0 other — cerebro-spinal fluid and background —, 1 grey, 2 white
+  matter), with whole brain *regions* (slabs) held out for testing.
+- :func:`tissue_classifier_3d` vs :func:`tissue_classifier_2d` (the centre slice of the same
+  patches) and :func:`run_tissue_experiment`.
+- :func:`make_motion_videos`, :func:`video_conv3d`, :func:`video_framewise_conv2d`,
+  :func:`run_video_experiment`: a moving square whose direction only the time axis reveals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "MNI152",
+    "MNI152_SHAPE",
+    "TISSUES",
+    "DIRECTIONS",
+    "load_mni152",
+    "tissue_labels",
+    "add_scan_noise",
+    "slab_split",
+    "sample_patches",
+    "centre_slices",
+    "conv3d_output_shape",
+    "conv_param_count",
+    "conv3d_numpy",
+    "tissue_classifier_3d",
+    "tissue_classifier_2d",
+    "run_tissue_experiment",
+    "make_motion_videos",
+    "video_conv3d",
+    "video_framewise_conv2d",
+    "run_video_experiment",
+]
+
+#: Voxel grid of the MNI ICBM152 2009 template at 1 mm (x: left→right, y: back→front, z: down→up).
+MNI152_SHAPE = (197, 233, 189)
+#: Tissue label names, in label order.
+TISSUES = ("other", "grey", "white")
+#: Motion directions of :func:`make_motion_videos`, in label order.
+DIRECTIONS = ("right", "left", "down", "up")
+
+_PADDINGS = ("valid", "same")
+
+
+# --------------------------------------------------------------------------- the brain template
+
+@dataclass(frozen=True)
+class MNI152:
+    """The MNI ICBM152 2009 template on its 197×233×189 grid of 1 mm voxels.
+
+    Attributes:
+        t1: ``(197, 233, 189) float32`` T1-weighted intensity scaled to [0, 1] (skull removed:
+            0 outside the brain).
+        gm: ``(197, 233, 189) float32`` grey-matter probability in [0, 1].
+        wm: ``(197, 233, 189) float32`` white-matter probability in [0, 1].
+        affine: ``(4, 4) float64`` voxel → millimetre (MNI space) transform.
+        zooms: voxel size in mm, ``(1.0, 1.0, 1.0)``.
+    """
+
+    t1: np.ndarray
+    gm: np.ndarray
+    wm: np.ndarray
+    affine: np.ndarray
+    zooms: tuple[float, float, float]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """The grid shape, ``(197, 233, 189)``."""
+        return tuple(self.t1.shape)  # type: ignore[return-value]
+
+    @property
+    def brain_mask(self) -> np.ndarray:
+        """``(197, 233, 189) bool``: voxels inside the (skull-stripped) brain, ``t1 > 0``."""
+        return self.t1 > 0
+
+
+def _read_nifti(path: Path, what: str) -> tuple[np.ndarray, Any]:
+    import nibabel as nib
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} NIfTI file {path} not found (run `facelib fetch {what}`)")
+    img = nib.load(str(path))
+    if tuple(img.shape) != MNI152_SHAPE:
+        raise ValueError(f"{what} {path}: expected a {MNI152_SHAPE} volume, got shape {tuple(img.shape)}")
+    return np.asarray(img.dataobj, dtype=np.float32), img
+
+
+def load_mni152(paths: dict[str, str | Path] | None = None) -> MNI152:
+    """Load the T1 template and the grey/white-matter maps (assets ``mni152-t1/gm/wm``).
+
+    The files (from the ``nilearn==0.14.1`` wheel, fetched by the asset registry; nilearn itself
+    is not needed) store values 0–255; they are divided by 255 here.
+
+    Args:
+        paths: optional ``{"t1": ..., "gm": ..., "wm": ...}`` file paths.
+
+    Returns:
+        an :class:`MNI152`. Raises ``ValueError`` if a header's shape is not 197×233×189.
+    """
+    from facelib import assets
+
+    paths = dict(paths or {})
+    arrays = {}
+    img = None
+    for key in ("t1", "gm", "wm"):
+        p = Path(paths[key]) if key in paths else assets.fetch(f"mni152-{key}")
+        arrays[key], img = _read_nifti(p, f"mni152-{key}")
+        arrays[key] /= 255.0
+    assert img is not None
+    zooms = tuple(float(z) for z in img.header.get_zooms()[:3])
+    return MNI152(arrays["t1"], arrays["gm"], arrays["wm"], np.asarray(img.affine, dtype=np.float64), zooms)  # type: ignore[arg-type]
+
+
+def tissue_labels(gm: np.ndarray, wm: np.ndarray) -> np.ndarray:
+    """Hard tissue label per voxel: ``argmax(1 - gm - wm, gm, wm)``.
+
+    0 = other (cerebro-spinal fluid, or outside the brain), 1 = grey matter, 2 = white matter:
+    the most probable of the three (ties go to the lower label).
+
+    Args:
+        gm, wm: probability volumes of the same shape, values in [0, 1].
+
+    Returns:
+        ``int64`` array of that shape.
+    """
+    gm = np.asarray(gm, dtype=np.float32)
+    wm = np.asarray(wm, dtype=np.float32)
+    if gm.shape != wm.shape:
+        raise ValueError(f"gm and wm must have the same shape, got {gm.shape} and {wm.shape}")
+    return np.argmax(np.stack([1.0 - gm - wm, gm, wm]), axis=0).astype(np.int64)
+
+
+def add_scan_noise(t1: np.ndarray, sigma: float, seed: int = 0, mask: np.ndarray | None = None) -> np.ndarray:
+    """``t1 + N(0, sigma²)`` on the voxels of ``mask`` (default ``t1 > 0``): a noisier scan.
+
+    The template averages 152 brains, so it is far cleaner than one scan; with noise a single
+    voxel's brightness no longer tells the tissue and the neighbourhood (the third axis) matters.
+    Returns a ``float32`` array of ``t1``'s shape.
+    """
+    t1 = np.asarray(t1, dtype=np.float32)
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    mask = t1 > 0 if mask is None else np.asarray(mask, dtype=bool)
+    rng = np.random.default_rng(seed)
+    return (t1 + rng.normal(0.0, sigma, t1.shape).astype(np.float32) * mask).astype(np.float32)
+
+
+def slab_split(shape: Sequence[int], axis: int = 1, test: tuple[float, float] = (0.45, 0.65),
+               margin: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out a brain *region*: the slab ``test`` (fractions of the axis length) along ``axis``.
+
+    Default: planes ``y`` in ``[0.45, 0.65)`` of 233 (a coronal band through the middle of the
+    brain, both hemispheres). Training centres keep ``margin`` planes away from the slab so that no
+    training patch of size ``2·margin + 1`` overlaps a test voxel.
+
+    Returns:
+        ``(train, test)``: two ``(shape[axis],) bool`` masks over the planes of ``axis``.
+    """
+    if not 0 <= axis < len(shape):
+        raise ValueError(f"axis must be in [0, {len(shape)}), got {axis}")
+    n = int(shape[axis])
+    lo, hi = int(test[0] * n), int(test[1] * n)
+    planes = np.arange(n)
+    test_mask = (planes >= lo) & (planes < hi)
+    train_mask = (planes < lo - margin) | (planes >= hi + margin)
+    return train_mask, test_mask
+
+
+def sample_patches(volume: np.ndarray, labels: np.ndarray, n_per_class: int, *, size: int = 7,
+                   planes: np.ndarray | None = None, axis: int = 1, mask: np.ndarray | None = None,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cubic patches labelled with the tissue at their centre, ``n_per_class`` of each label.
+
+    Centres are drawn (without replacement) among voxels where ``mask`` is true (default: the
+    brain, ``volume > 0``), whose plane along ``axis`` is in ``planes`` (from :func:`slab_split`),
+    and far enough from the border for a whole patch. Classes are balanced, so chance is 1/3.
+
+    Args:
+        volume: ``(n_1, n_2, n_3) float32`` (e.g. the T1 image).
+        labels: ``(n_1, n_2, n_3) int`` tissue labels (:func:`tissue_labels`).
+        size: patch side (odd).
+
+    Returns:
+        ``(x, y, centres)``: ``(m, size, size, size, 1) float32``, ``(m,) int64``,
+        ``(m, 3) int64``, shuffled, ``m = n_per_class · n_labels``.
+    """
+    volume = np.asarray(volume, dtype=np.float32)
+    labels = np.asarray(labels)
+    if volume.ndim != 3:
+        raise ValueError(f"volume must be 3D (n_1, n_2, n_3), got shape {volume.shape}")
+    if labels.shape != volume.shape:
+        raise ValueError(f"labels must have the volume's shape {volume.shape}, got {labels.shape}")
+    if size < 1 or size % 2 == 0:
+        raise ValueError(f"size must be a positive odd number, got {size}")
+    r = size // 2
+    rng = np.random.default_rng(seed)
+    ok = (volume > 0) if mask is None else np.asarray(mask, dtype=bool)
+    ok = ok.copy()
+    for ax, n in enumerate(volume.shape):
+        inside = np.zeros(n, dtype=bool)
+        inside[r: n - r] = True
+        if ax == axis and planes is not None:
+            inside &= np.asarray(planes, dtype=bool)
+        shape = [1, 1, 1]
+        shape[ax] = n
+        ok &= inside.reshape(shape)
+    centres = []
+    ys = []
+    for c in np.unique(labels):
+        idx = np.argwhere(ok & (labels == c))
+        if len(idx) < n_per_class:
+            raise ValueError(f"only {len(idx)} voxels of label {c} are available, asked for n_per_class={n_per_class}")
+        centres.append(idx[rng.choice(len(idx), n_per_class, replace=False)])
+        ys.append(np.full(n_per_class, c, dtype=np.int64))
+    cen = np.concatenate(centres)
+    y = np.concatenate(ys)
+    order = rng.permutation(len(y))
+    cen, y = cen[order], y[order]
+    offs = np.arange(-r, r + 1)
+    i = cen[:, 0, None, None, None] + offs[None, :, None, None]
+    j = cen[:, 1, None, None, None] + offs[None, None, :, None]
+    k = cen[:, 2, None, None, None] + offs[None, None, None, :]
+    x = volume[i, j, k][..., None]
+    return x.astype(np.float32), y, cen.astype(np.int64)
+
+
+def centre_slices(patches: np.ndarray, axis: int = 3) -> np.ndarray:
+    """The middle 2D slice of each 3D patch, for the 2D baseline.
+
+    Args:
+        patches: ``(m, s, s, s, c)``.
+        axis: the patch axis to cut across (3 = the volume's z axis: an axial slice).
+
+    Returns:
+        ``(m, s, s, c)``.
+    """
+    p = np.asarray(patches)
+    if p.ndim != 5:
+        raise ValueError(f"patches must have shape (m, s, s, s, c), got {p.shape}")
+    if axis not in (1, 2, 3):
+        raise ValueError(f"axis must be 1, 2 or 3, got {axis}")
+    return np.take(p, p.shape[axis] // 2, axis=axis)
+
+
+# --------------------------------------------------------------------------- 3D convolution maths
+
+def _triple(value: int | Sequence[int], name: str) -> tuple[int, int, int]:
+    t = (value,) * 3 if np.isscalar(value) else tuple(value)  # type: ignore[arg-type]
+    if len(t) != 3 or any(int(v) != v or v < 1 for v in t):
+        raise ValueError(f"{name} must be a positive integer or 3 positive integers, got {value!r}")
+    return tuple(int(v) for v in t)  # type: ignore[return-value]
+
+
+def conv3d_output_shape(input_shape: Sequence[int], filters: int, kernel_size: int | Sequence[int],
+                        strides: int | Sequence[int] = 1, padding: str = "valid") -> tuple[int, int, int, int]:
+    """Output shape of ``keras.layers.Conv3D(filters, kernel_size, strides, padding)``.
+
+    Per axis: ``"valid"`` → ``floor((n - f) / s) + 1``; ``"same"`` → ``ceil(n / s)``.
+    The lecture: ``(14, 14, 14, 1)``, 16 filters of 5 → ``(10, 10, 10, 16)``.
+
+    Args:
+        input_shape: ``(n_1, n_2, n_3, n_c)`` (no batch axis).
+
+    Returns:
+        ``(o_1, o_2, o_3, filters)``.
+    """
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (n_1, n_2, n_3, n_c) (4 numbers, no batch), got {tuple(input_shape)}")
+    if padding not in _PADDINGS:
+        raise ValueError(f"padding must be one of {_PADDINGS}, got {padding!r}")
+    if int(filters) != filters or filters < 1:
+        raise ValueError(f"filters must be a positive integer, got {filters!r}")
+    f = _triple(kernel_size, "kernel_size")
+    s = _triple(strides, "strides")
+    out = []
+    for n, fi, si in zip(input_shape[:3], f, s):
+        out.append(max(0, (n - fi) // si + 1) if padding == "valid" else -(-n // si))
+    return (out[0], out[1], out[2], int(filters))
+
+
+def conv_param_count(kernel_size: int | Sequence[int], in_channels: int, filters: int, *, ndim: int = 3) -> int:
+    """Weights + biases of a convolution layer: ``(Π f_i) · n_c · n_c' + n_c'``.
+
+    ``kernel_size`` is an int (repeated ``ndim`` times) or one size per axis; e.g. the lecture's
+    first 3D layer, 16 filters 5×5×5 on 1 channel: ``125·1·16 + 16 = 2016``; the 1D one,
+    16 filters of 5 on 1 channel: ``5·1·16 + 16 = 96`` (``ndim=1``).
+    """
+    ks = (kernel_size,) * ndim if np.isscalar(kernel_size) else tuple(kernel_size)  # type: ignore[arg-type]
+    if len(ks) != ndim or any(int(k) != k or k < 1 for k in ks):
+        raise ValueError(f"kernel_size must be a positive integer or {ndim} of them, got {kernel_size!r}")
+    return int(np.prod(ks)) * int(in_channels) * int(filters) + int(filters)
+
+
+def conv3d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                 strides: int | Sequence[int] = 1) -> np.ndarray:
+    """A "valid" 3D convolution (cross-correlation) in plain NumPy.
+
+    ``out[i, j, k, c'] = b[c'] + Σ_{a,b,d,c} x[i·s_1 + a, j·s_2 + b, k·s_3 + d, c] · w[a, b, d, c, c']``.
+
+    Args:
+        x: ``(n_1, n_2, n_3, n_c)`` or ``(batch, n_1, n_2, n_3, n_c)``.
+        w: ``(f_1, f_2, f_3, n_c, n_c')`` (the layout of ``Conv3D.kernel``).
+        b: ``(n_c',)`` or None.
+
+    Returns:
+        ``(o_1, o_2, o_3, n_c')`` (or with the batch axis) float64.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    single = x.ndim == 4
+    if single:
+        x = x[None]
+    if x.ndim != 5:
+        raise ValueError(f"x must have shape (n_1, n_2, n_3, n_c) or (batch, n_1, n_2, n_3, n_c), got {np.shape(x)}")
+    if w.ndim != 5 or w.shape[3] != x.shape[4]:
+        raise ValueError(f"w must have shape (f_1, f_2, f_3, n_c={x.shape[4]}, n_filters), got {w.shape}")
+    s = _triple(strides, "strides")
+    o = conv3d_output_shape(x.shape[1:], w.shape[4], w.shape[:3], s)
+    out = np.zeros((x.shape[0], o[0], o[1], o[2], w.shape[4]))
+    for a in range(w.shape[0]):
+        for bb in range(w.shape[1]):
+            for d in range(w.shape[2]):
+                view = x[:, a: a + (o[0] - 1) * s[0] + 1: s[0], bb: bb + (o[1] - 1) * s[1] + 1: s[1],
+                         d: d + (o[2] - 1) * s[2] + 1: s[2], :]
+                out += view @ w[a, bb, d]
+    if b is not None:
+        out += np.asarray(b, dtype=np.float64)
+    return out[0] if single else out
+
+
+# --------------------------------------------------------------------------- tissue classifiers
+
+def tissue_classifier_3d(size: int = 7, n_classes: int = 3) -> Any:
+    """Conv3D tissue classifier of ``(batch, size, size, size, 1)`` patches → ``(batch, 3)``.
+
+    ``Conv3D(8, 3)`` → ``Conv3D(16, 3)`` → ``Conv3D(32, size - 4)`` (down to 1×1×1) →
+    ``Flatten`` → ``Dense(n_classes, softmax)``; every layer valid, so for ``size = 7`` the
+    shapes go 7³×1 → 5³×8 → 3³×16 → 1³×32.
+    """
+    import keras
+    from keras import layers
+
+    if size < 5 or size % 2 == 0:
+        raise ValueError(f"size must be odd and >= 5, got {size}")
+    return keras.Sequential([
+        keras.Input((size, size, size, 1)),
+        layers.Conv3D(8, 3, activation="relu"),
+        layers.Conv3D(16, 3, activation="relu"),
+        layers.Conv3D(32, size - 4, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name="tissue_conv3d")
+
+
+def tissue_classifier_2d(size: int = 7, n_classes: int = 3) -> Any:
+    """The 2D baseline: the same layers with Conv2D on the centre slice ``(batch, size, size, 1)``."""
+    import keras
+    from keras import layers
+
+    if size < 5 or size % 2 == 0:
+        raise ValueError(f"size must be odd and >= 5, got {size}")
+    return keras.Sequential([
+        keras.Input((size, size, 1)),
+        layers.Conv2D(8, 3, activation="relu"),
+        layers.Conv2D(16, 3, activation="relu"),
+        layers.Conv2D(32, size - 4, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name="tissue_conv2d")
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    return ((x - 0.5) / 0.25).astype(np.float32)
+
+
+def run_tissue_experiment(brain: MNI152 | None = None, *, n_train_per_class: int = 3000,
+                          n_test_per_class: int = 1000, size: int = 7, noise: float = 0.1,
+                          epochs: int = 12, seed: int = 0, axis: int = 1,
+                          test: tuple[float, float] = (0.45, 0.65)) -> dict:
+    """Train the Conv3D classifier and the 2D-slice baseline; test on a held-out slab.
+
+    Steps: labels from :func:`tissue_labels`; T1 plus scan noise ``noise`` (:func:`add_scan_noise`);
+    training patches outside, test patches inside the slab of :func:`slab_split`; both models see
+    the same patches (the 2D one only their centre axial slice); Adam, ``epochs`` epochs.
+    Also reports a one-voxel baseline: the best thresholds on the centre voxel's intensity
+    (a depth-2 decision tree), i.e. what brightness alone gives.
+
+    Returns:
+        ``{"acc_3d", "acc_2d", "acc_voxel", "params_3d", "params_2d", "n_train", "n_test",
+        "models": (model_3d, model_2d), "test": (x_test, y_test)}``.
+    """
+    import keras
+    from sklearn.tree import DecisionTreeClassifier
+
+    brain = brain or load_mni152()
+    labels = tissue_labels(brain.gm, brain.wm)
+    vol = add_scan_noise(brain.t1, noise, seed=seed, mask=brain.brain_mask) if noise else brain.t1
+    train_planes, test_planes = slab_split(brain.shape, axis=axis, test=test, margin=size // 2)
+    xtr, ytr, _ = sample_patches(vol, labels, n_train_per_class, size=size, planes=train_planes, axis=axis,
+                                 mask=brain.brain_mask, seed=seed)
+    xte, yte, _ = sample_patches(vol, labels, n_test_per_class, size=size, planes=test_planes, axis=axis,
+                                 mask=brain.brain_mask, seed=seed + 1)
+    xtr, xte = _standardise(xtr), _standardise(xte)
+    c = size // 2
+    tree = DecisionTreeClassifier(max_depth=2, random_state=seed).fit(xtr[:, c, c, c, :], ytr)
+    result: dict = {"acc_voxel": float(tree.score(xte[:, c, c, c, :], yte)), "n_train": len(ytr), "n_test": len(yte)}
+    models = []
+    for name, build, a, b in (("3d", tissue_classifier_3d, xtr, xte),
+                              ("2d", tissue_classifier_2d, centre_slices(xtr), centre_slices(xte))):
+        keras.utils.set_random_seed(seed)
+        model = build(size)
+        model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(a, ytr, epochs=epochs, batch_size=64, verbose=0)
+        pred = np.argmax(model.predict(b, verbose=0, batch_size=512), axis=1)
+        result[f"acc_{name}"] = float(np.mean(pred == yte))
+        result[f"params_{name}"] = int(model.count_params())
+        models.append(model)
+    result["models"] = tuple(models)
+    result["test"] = (xte, yte)
+    return result
+
+
+# --------------------------------------------------------------------------- video as a volume
+
+def make_motion_videos(n: int, *, frames: int = 8, size: int = 16, square: int = 4, speed: int = 1,
+                       noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic videos of a bright square moving in a straight line; label = direction.
+
+    Each video starts the square at a random place from which the whole path stays in the frame,
+    and moves it ``speed`` pixels per frame right, left, down or up (labels 0–3, :data:`DIRECTIONS`),
+    plus Gaussian pixel noise. Frames are stacked along the first axis, so a video *is* a volume:
+    (time, height, width, channels). A clip played backwards is a valid clip of the opposite
+    direction, so a single frame, or the set of frames without their order, cannot tell left
+    from right.
+
+    Returns:
+        ``(x, y)``: ``(n, frames, size, size, 1) float32`` and ``(n,) int64``.
+    """
+    travel = (frames - 1) * speed
+    if square + travel > size:
+        raise ValueError(f"square={square} moving {travel} pixels does not fit in size={size}")
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = np.zeros((n, frames, size, size), dtype=np.float32)
+    step = {0: (0, 1), 1: (0, -1), 2: (1, 0), 3: (-1, 0)}
+    for v in range(n):
+        dr, dc = step[int(y[v])]
+        # start so that start + t*d stays within [0, size - square] for every frame
+        r0 = rng.integers(0, size - square + 1) if dr == 0 else (
+            rng.integers(0, size - square - travel + 1) + (travel if dr < 0 else 0))
+        c0 = rng.integers(0, size - square + 1) if dc == 0 else (
+            rng.integers(0, size - square - travel + 1) + (travel if dc < 0 else 0))
+        for t in range(frames):
+            r, c = r0 + dr * speed * t, c0 + dc * speed * t
+            x[v, t, r: r + square, c: c + square] = 1.0
+    x += rng.normal(0.0, noise, x.shape).astype(np.float32)
+    return x[..., None], y.astype(np.int64)
+
+
+def video_conv3d(frames: int = 8, size: int = 16, n_classes: int = 4) -> Any:
+    """Conv3D video classifier ``(batch, frames, size, size, 1)`` → ``(batch, 4)``.
+
+    ``Conv3D(8, 3)`` (filters span 3 frames: they can respond to motion) → ``MaxPooling3D((1, 2, 2))``
+    → ``Conv3D(16, 3)`` → ``GlobalAveragePooling3D`` → ``Dense(4, softmax)``.
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((frames, size, size, 1)),
+        layers.Conv3D(8, 3, activation="relu"),
+        layers.MaxPooling3D((1, 2, 2)),
+        layers.Conv3D(16, 3, activation="relu"),
+        layers.GlobalAveragePooling3D(),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name="video_conv3d")
+
+
+def video_framewise_conv2d(frames: int = 8, size: int = 16, n_classes: int = 4) -> Any:
+    """Frame-by-frame baseline: the same Conv2D on each frame, features averaged over time.
+
+    ``TimeDistributed(Conv2D(8, 3))`` → ``TimeDistributed(MaxPooling2D(2))`` →
+    ``TimeDistributed(Conv2D(16, 3))`` → ``GlobalAveragePooling3D`` (over time and space) →
+    ``Dense(4, softmax)``. Averaging over time forgets the order of the frames, so this model
+    cannot tell a clip from the same clip played backwards.
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((frames, size, size, 1)),
+        layers.TimeDistributed(layers.Conv2D(8, 3, activation="relu")),
+        layers.TimeDistributed(layers.MaxPooling2D(2)),
+        layers.TimeDistributed(layers.Conv2D(16, 3, activation="relu")),
+        layers.GlobalAveragePooling3D(),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name="video_framewise_conv2d")
+
+
+def run_video_experiment(*, n_train: int = 2000, n_test: int = 500, frames: int = 8, size: int = 16,
+                         epochs: int = 8, seed: int = 0) -> dict:
+    """Train :func:`video_conv3d` and :func:`video_framewise_conv2d` on the same motion videos.
+
+    Returns:
+        ``{"acc_3d", "acc_2d", "params_3d", "params_2d", "models": (m3, m2), "test": (x, y)}``.
+    """
+    import keras
+
+    xtr, ytr = make_motion_videos(n_train, frames=frames, size=size, seed=seed)
+    xte, yte = make_motion_videos(n_test, frames=frames, size=size, seed=seed + 1)
+    result: dict = {}
+    models = []
+    for name, build in (("3d", video_conv3d), ("2d", video_framewise_conv2d)):
+        keras.utils.set_random_seed(seed)
+        model = build(frames, size)
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(xtr, ytr, epochs=epochs, batch_size=32, verbose=0)
+        pred = np.argmax(model.predict(xte, verbose=0, batch_size=256), axis=1)
+        result[f"acc_{name}"] = float(np.mean(pred == yte))
+        result[f"params_{name}"] = int(model.count_params())
+        models.append(model)
+    result["models"] = tuple(models)
+    result["test"] = (xte, yte)
+    return result
