@@ -38,6 +38,7 @@ __all__ = [
     "compute_content_cost",
     "compute_layer_style_cost",
     "compute_style_cost",
+    "evaluate_costs",
     "gram_matrix",
     "prepare_image",
     "stylize",
@@ -404,6 +405,36 @@ def _run_lbfgs(problem: _Problem, G0: np.ndarray, steps: int, on_step: Callable[
     except _Budget:
         pass
     return best["x"]
+
+
+def evaluate_costs(generated: Any, content: Any, style: Any, *, preset: str = "classroom",
+                   precision: str = "float32", **overrides: Any) -> dict[str, float]:
+    """Costs of an image under a preset's recipe, at the image's own size.
+
+    Used to compare results fairly (e.g. the style cost of the content image and of the
+    stylised image at the same size, whatever coarse-to-fine stages ran in between).
+
+    Args:
+        generated: ``(h, w, 3)`` image (uint8 or float in [0, 1]); content and style are resized to it.
+        content, style: as for :func:`stylize`.
+        preset, overrides: the recipe (``style_layers``, ``content_layer``, ``alpha``, ``beta``, ...).
+
+    Returns:
+        ``{"total", "content", "style", "tv"}`` floats.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if "style_layers" in overrides:
+        overrides["style_layers"] = tuple(_layer_weights(overrides["style_layers"]))
+    r = replace(PRESETS[preset], **overrides)
+    G = _check_image(generated, "generated image")
+    hw = G.shape[:2]
+    C = _resize(_check_image(content, "content image"), hw)[None]
+    S = prepare_image(style, 0, like=hw, what="style image")
+    names = tuple(name for name, _ in r.style_layers) + (r.content_layer,)
+    problem = _Problem(_feature_model(names, _resolve_precision(precision)), C, S, r, len(r.style_layers))
+    J, Jc, Js, tv = problem.costs(tf.constant(G[None]))
+    return {"total": float(J), "content": float(Jc), "style": float(Js), "tv": float(tv)}
 
 
 def stylize(content: Any, style: Any, *, preset: str = "classroom", size: int | None = None,

@@ -166,3 +166,28 @@ def test_stylize_rejects_bad_arguments(tiny: tuple[np.ndarray, np.ndarray], tmp_
         nst.stylize(text, style, size=32, steps=1)
     with pytest.raises(FileNotFoundError, match="missing.png"):
         nst.stylize(tmp_path / "missing.png", style, size=32, steps=1)
+
+
+def test_evaluate_costs_matches_the_formulas(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    from facelib.models.vgg import vgg19_features
+
+    content, style = tiny
+    small_c = nst.prepare_image(content, 32)[0]
+    gen = np.clip(small_c + 0.1, 0, 1)
+    costs = nst.evaluate_costs(gen, content, style, preset="course", precision="float32")
+    # recompute with NumPy from the raw VGG activations (course preset: [0,1] inputs straight in)
+    layers = [n for n, _ in nst.COURSE_STYLE_LAYERS]
+    model = vgg19_features(layers + ["block5_conv4"])
+    S = nst.prepare_image(style, 32, like=small_c.shape[:2])
+    aG = [a.numpy().astype(np.float64) for a in model(gen[None])]
+    aC = model(small_c[None])[-1].numpy().astype(np.float64)
+    aS = [a.numpy().astype(np.float64) for a in model(S)]
+    J_content = ((aC - aG[-1]) ** 2).sum() / (4 * np.prod(aC.shape[1:]))
+    J_style = 0.0
+    for s_, g_ in zip(aS[:-1], aG[:-1]):
+        _, h, w, c = s_.shape
+        d = np.einsum("pk,pj->kj", s_.reshape(-1, c), s_.reshape(-1, c)) - np.einsum("pk,pj->kj", g_.reshape(-1, c), g_.reshape(-1, c))
+        J_style += 0.2 * (d**2).sum() / (4 * c**2 * (h * w) ** 2)
+    assert costs["content"] == pytest.approx(J_content, rel=1e-3)
+    assert costs["style"] == pytest.approx(J_style, rel=1e-3)
+    assert costs["total"] == pytest.approx(10 * J_content + 40 * J_style, rel=1e-3)

@@ -1,0 +1,112 @@
+"""Receptive fields against hand-computed values; top patches on images built by hand."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from facelib import visualize as V
+
+# Hand-computed for VGG19: each 3x3/stride-1 conv adds 2*jump; each 2x2/stride-2 pool adds 1*jump
+# and doubles the jump (1 -> 2 -> 4 -> 8 -> 16).
+VGG19_RF = {
+    "block1_conv1": 3, "block1_conv2": 5, "block1_pool": 6,
+    "block2_conv1": 10, "block2_conv2": 14, "block2_pool": 16,
+    "block3_conv1": 24, "block3_conv2": 32, "block3_conv3": 40, "block3_conv4": 48, "block3_pool": 52,
+    "block4_conv1": 68, "block4_conv4": 116, "block4_pool": 124,
+    "block5_conv1": 156, "block5_conv4": 252, "block5_pool": 268,
+}
+VGG19_JUMP = {"block1_conv2": 1, "block1_pool": 2, "block2_conv1": 2, "block3_conv1": 4, "block4_conv1": 8,
+              "block5_conv1": 16, "block5_pool": 32}
+
+
+@pytest.fixture(scope="module")
+def vgg() -> keras.Model:
+    return keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+
+
+@pytest.mark.parametrize("layer, size", sorted(VGG19_RF.items()))
+def test_vgg19_receptive_field_sizes(vgg: keras.Model, layer: str, size: int) -> None:
+    assert V.receptive_field(vgg, layer).size == size
+
+
+def test_vgg19_jumps_and_box(vgg: keras.Model) -> None:
+    for layer, jump in VGG19_JUMP.items():
+        assert V.receptive_field(vgg, layer).jump == jump
+    # block1_pool unit (0, 0): pool over conv rows 0-1, each seeing input rows -2..3 -> box rows [-2, 4)
+    assert V.receptive_field(vgg, "block1_pool").box(0, 0) == (-2, -2, 4, 4)
+    assert V.receptive_field(vgg, "block1_pool").box(3, 1) == (4, 0, 10, 6)
+    # block1_conv1 unit (5, 7): centred on pixel (5, 7), 3x3 -> rows [4, 7), cols [6, 9)
+    assert V.receptive_field(vgg, "block1_conv1").box(5, 7) == (4, 6, 7, 9)
+    with pytest.raises(ValueError, match="no layer"):
+        V.receptive_field(vgg, "block9_conv1")
+
+
+def test_receptive_field_strided_and_dilated() -> None:
+    inp = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 7, strides=2, padding="valid", name="c1")(inp)      # r=7, j=2
+    x = keras.layers.Conv2D(4, 3, dilation_rate=2, padding="valid", name="c2")(x)  # k_eff=5: r=7+4*2=15
+    x = keras.layers.MaxPooling2D(3, strides=2, name="p")(x)                        # r=15+2*2=19, j=4
+    model = keras.Model(inp, x)
+    got = [(V.receptive_field(model, n).size, V.receptive_field(model, n).jump) for n in ("c1", "c2", "p")]
+    assert got == [(7, 2), (15, 2), (19, 4)]
+    # valid padding: unit 0 of c1 sees pixels 0..6, centre 3
+    assert V.receptive_field(model, "c1").box(0, 0) == (0, 0, 7, 7)
+    assert V.receptive_field(model, "c1").box(1, 2) == (2, 4, 9, 11)
+
+
+def test_top_activating_patches_finds_the_bright_spots() -> None:
+    inp = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(2, 3, padding="valid", use_bias=False, name="sum3x3")
+    model = keras.Model(inp, conv(inp))
+    w = np.zeros((3, 3, 3, 2), np.float32)
+    w[..., 0] = 1.0   # unit 0 sums its 3x3x3 window
+    w[..., 1] = -1.0  # unit 1 prefers darkness
+    conv.set_weights([w])
+    images = np.zeros((6, 12, 12, 3), np.float32)
+    spots = [(2, 3), (5, 5), (8, 1), (1, 9), (6, 6), (9, 9)]
+    for i, (r, c) in enumerate(spots):
+        images[i, r, c] = 0.1 * (i + 1)           # image i has a spot of brightness 0.1*(i+1)
+    patches, values = V.top_activating_patches(model, "sum3x3", 0, images, k=3)
+    assert patches.shape == (3, 3, 3, 3)
+    np.testing.assert_allclose(values, [1.8, 1.5, 1.2], rtol=1e-5)  # 3 channels * brightness
+    for p, i in zip(patches, (5, 4, 3)):                           # brightest images first
+        assert p.sum() == pytest.approx(3 * 0.1 * (i + 1), rel=1e-5)
+    with pytest.raises(ValueError, match="unit must be"):
+        V.top_activating_patches(model, "sum3x3", 2, images)
+
+
+def test_patch_pool_has_enough_crops_of_each_kind() -> None:
+    pool, sources = V.patch_pool(1000, 32)
+    assert pool.shape == (1000, 32, 32, 3) and pool.dtype == np.float32
+    assert 0.0 <= pool.min() and pool.max() <= 1.0
+    assert {"photo", "painting", "face"} <= set(sources)
+    assert len({pool[i].tobytes() for i in range(0, 1000, 7)}) == len(range(0, 1000, 7))  # no duplicates
+    with pytest.raises(ValueError):
+        V.patch_pool(0)
+
+
+def test_activation_maximisation_raises_the_unit() -> None:
+    inp = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="red")
+    model = keras.Model(inp, conv(inp))
+    w = np.zeros((3, 3, 3, 1), np.float32)
+    w[1, 1, 0, 0], w[1, 1, 2, 0] = 1.0, -1.0  # likes red, dislikes blue
+    conv.set_weights([w])
+    img = V.activation_maximisation(model, "red", 0, steps=20, size=16, jitter=0, blur_every=0)
+    assert img.shape == (16, 16, 3)
+    assert img[..., 0].mean() > img[..., 2].mean() + 0.3
+
+
+def test_plots_return_figures(vgg: keras.Model) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 3, 10))
+    fig = V.plot_filters(kernel, n=10)
+    assert len([a for a in fig.axes if a.images]) == 10
+    fig2 = V.plot_feature_maps(np.random.default_rng(1).uniform(size=(1, 8, 8, 5)), n=4)
+    assert len([a for a in fig2.axes if a.images]) == 4
+    with pytest.raises(ValueError):
+        V.plot_filters(np.zeros((3, 3)))
