@@ -1,0 +1,230 @@
+"""Face detection and alignment: find the face, then cut it out the same way every time.
+
+FaceNet compares *faces*, not photos: before encoding, a photo goes through
+
+1. **detection** — :func:`detect_faces` runs MTCNN (Zhang et al. 2016, the ``mtcnn`` package,
+   which ships its weights): a box, a confidence and 5 keypoints (eyes, nose, mouth corners) per
+   face;
+2. **alignment** — :func:`align` maps the 5 keypoints onto a canonical template with a
+   similarity transform (rotation + uniform scale + shift, least squares; Umeyama 1991), so the
+   eyes always land on the same pixels of the ``size × size`` output. With ``keypoints=False`` it
+   is a plain box crop (box plus ``margin``, resized), as the original FaceNet code did.
+
+A photo with no face raises :class:`NoFaceFoundError` (a ``ValueError``) naming the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from facelib.data import ImageLike, to_rgb_uint8
+
+__all__ = [
+    "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align", "crop_box", "detect_face",
+    "detect_faces", "detect_faces_batch", "main_face", "similarity_transform",
+]
+
+#: The 5 MTCNN keypoints in the order used by every array here.
+KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+
+#: Canonical positions of the 5 keypoints in the face square, in ``[0, 1]`` units ("left_eye" is
+#: the eye on the left of the picture). This is the geometry FaceNet was trained on: the mean
+#: keypoint positions inside MTCNN box crops (16-pixel margin) of the LFW subset's 100 photos,
+#: made left-right symmetric. (The tighter 112×112 ArcFace template, made for other networks,
+#: puts the face where this FaceNet does not expect it: 1-shot accuracy fell to 78–98 %.)
+TEMPLATE_5 = np.array([[0.3116, 0.4018], [0.6884, 0.4018], [0.5000, 0.5786],
+                       [0.3315, 0.7251], [0.6685, 0.7251]], dtype=np.float64)
+
+#: Default margin of :func:`align` with keypoints: border added on each side of the template
+#: square, as a fraction of it (0 = the template's own framing, which already includes a margin).
+ALIGN_MARGIN = 0.0
+#: Default margin of a box crop, in pixels of the original photo (total, as in FaceNet's code).
+BOX_MARGIN = 32
+
+
+class NoFaceFoundError(ValueError):
+    """The detector found no face (with enough confidence) in an image; the message names it."""
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face.
+
+    Attributes:
+        box: ``(x, y, width, height)`` in pixels of the photo (x to the right, y down).
+        keypoints: ``(5, 2) float64`` ``(x, y)`` of :data:`KEYPOINT_NAMES`.
+        confidence: the detector's probability that this is a face, in ``[0, 1]``.
+    """
+
+    box: tuple[int, int, int, int]
+    keypoints: np.ndarray
+    confidence: float
+
+    @property
+    def area(self) -> int:
+        """Box area in pixels."""
+        return int(self.box[2]) * int(self.box[3])
+
+
+def _describe(image: ImageLike) -> str:
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    shape = getattr(image, "shape", None) or getattr(image, "size", None)
+    return f"the {type(image).__name__} image of shape {shape}"
+
+
+@functools.lru_cache(maxsize=1)
+def _detector():  # type: ignore[no-untyped-def]
+    from mtcnn import MTCNN
+
+    return MTCNN()
+
+
+def _to_faces(raw: list[dict], min_confidence: float) -> list[Face]:
+    faces = []
+    for r in raw:
+        conf = float(r["confidence"])
+        if conf < min_confidence:
+            continue
+        kp = np.array([[float(v) for v in r["keypoints"][k]] for k in KEYPOINT_NAMES], dtype=np.float64)
+        faces.append(Face(tuple(int(v) for v in r["box"]), kp, conf))  # type: ignore[arg-type]
+    return sorted(faces, key=lambda f: -f.confidence)
+
+
+def detect_faces(image: ImageLike, *, min_confidence: float = 0.9) -> list[Face]:
+    """Every face MTCNN finds in one photo, most confident first.
+
+    Args:
+        image: a path, PIL image or ``(H, W, 3)`` array (any format :func:`facelib.data.to_rgb_uint8`
+            reads: greyscale, RGBA, CMYK, 16-bit are converted to RGB).
+        min_confidence: drop detections below this probability.
+
+    Returns:
+        A list of :class:`Face` (empty when there is none).
+    """
+    rgb = to_rgb_uint8(image)
+    return _to_faces(_detector().detect_faces(rgb), min_confidence)
+
+
+def detect_faces_batch(images: Sequence[ImageLike], *, min_confidence: float = 0.9) -> list[list[Face]]:
+    """:func:`detect_faces` for several photos at once (MTCNN batches them; much faster).
+
+    Photos of different sizes are padded by MTCNN; the boxes are in each photo's own pixels.
+    """
+    rgbs = [to_rgb_uint8(im) for im in images]
+    if not rgbs:
+        return []
+    if len(rgbs) == 1:
+        return [_to_faces(_detector().detect_faces(rgbs[0]), min_confidence)]
+    raw = _detector().detect_faces(rgbs)
+    return [_to_faces(r, min_confidence) for r in raw]
+
+
+def main_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:
+    """The face a portrait is "of": large and near the centre.
+
+    Scores each face by box area minus twice its squared distance from the photo's centre
+    (the rule of FaceNet's ``align_dataset_mtcnn.py``); ``None`` for no face.
+    """
+    if not faces:
+        return None
+    h, w = image_shape[:2]
+
+    def score(f: Face) -> float:
+        x, y, bw, bh = f.box
+        dx, dy = x + bw / 2 - w / 2, y + bh / 2 - h / 2
+        return f.area - 2.0 * (dx * dx + dy * dy)
+
+    return max(faces, key=score)
+
+
+def detect_face(image: ImageLike, *, min_confidence: float = 0.9) -> Face:
+    """The main face of a photo (see :func:`main_face`).
+
+    Raises:
+        NoFaceFoundError: no face with at least ``min_confidence``; the message names the image.
+    """
+    rgb = to_rgb_uint8(image)
+    face = main_face(detect_faces(rgb, min_confidence=min_confidence), rgb.shape)
+    if face is None:
+        raise NoFaceFoundError(f"no face found in {_describe(image)} (MTCNN confidence ≥ {min_confidence}); "
+                               "use a photo where the face is visible, or pass detect=False to use the whole image")
+    return face
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity ``dst ≈ s·R·src + t`` (Umeyama 1991), as a ``(2, 3)`` matrix.
+
+    Args:
+        src, dst: ``(k, 2)`` corresponding points, ``k ≥ 2``.
+
+    Returns:
+        ``(2, 3) float64`` ``[s·R | t]`` mapping ``(x, y, 1)`` of ``src`` to ``dst``.
+    """
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 2 or len(src) < 2:
+        raise ValueError(f"need two (k, 2) point sets with k >= 2; got {src.shape} and {dst.shape}")
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    s0, d0 = src - mu_s, dst - mu_d
+    cov = d0.T @ s0 / len(src)
+    u, sig, vt = np.linalg.svd(cov)
+    e = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        e[1, 1] = -1.0
+    rot = u @ e @ vt
+    var_s = (s0 ** 2).sum() / len(src)
+    scale = np.trace(np.diag(sig) @ e) / var_s
+    t = mu_d - scale * rot @ mu_s
+    return np.hstack([scale * rot, t[:, None]])
+
+
+def crop_box(image: ImageLike, face: Face, size: int = 160, margin: int = BOX_MARGIN) -> np.ndarray:
+    """The face's box grown by ``margin`` pixels (half on each side), clipped, resized bilinearly.
+
+    Returns:
+        ``(size, size, 3) uint8``.
+    """
+    rgb = to_rgb_uint8(image)
+    h, w = rgb.shape[:2]
+    x, y, bw, bh = face.box
+    x0, y0 = max(int(x - margin / 2), 0), max(int(y - margin / 2), 0)
+    x1, y1 = min(int(x + bw + margin / 2), w), min(int(y + bh + margin / 2), h)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"face box {face.box} lies outside the {w}×{h} image")
+    return np.asarray(Image.fromarray(rgb[y0:y1, x0:x1]).resize((size, size), Image.BILINEAR))
+
+
+def align(image: ImageLike, face: Face, size: int = 160, margin: float | None = None, *,
+          keypoints: bool = True) -> np.ndarray:
+    """Cut out an aligned face.
+
+    Args:
+        image: the photo the face was detected in (path, PIL image or array).
+        face: a :class:`Face` from :func:`detect_faces`.
+        size: side of the output square (160 for FaceNet).
+        margin: with ``keypoints=True``, the border around the canonical face square on each
+            side as a fraction of it (default :data:`ALIGN_MARGIN`); with ``keypoints=False``,
+            pixels added around the box (default :data:`BOX_MARGIN`).
+        keypoints: ``True`` maps the 5 keypoints onto :data:`TEMPLATE_5` with a similarity
+            transform (bilinear sampling, black outside the photo); ``False`` is a box crop.
+
+    Returns:
+        ``(size, size, 3) uint8`` RGB face.
+    """
+    if not keypoints:
+        return crop_box(image, face, size, int(BOX_MARGIN if margin is None else margin))
+    margin = ALIGN_MARGIN if margin is None else float(margin)
+    rgb = to_rgb_uint8(image)
+    dst = (TEMPLATE_5 + margin) / (1.0 + 2.0 * margin) * size
+    m = similarity_transform(face.keypoints, dst)  # photo → output
+    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]  # output → photo, what PIL wants
+    out = Image.fromarray(rgb).transform((size, size), Image.AFFINE, tuple(inv.ravel()), resample=Image.BILINEAR)
+    return np.asarray(out)
+
