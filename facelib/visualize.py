@@ -273,8 +273,8 @@ def _crop(image: np.ndarray, box: tuple[int, int, int, int], fill: float = 0.5) 
 
 
 def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.ndarray, k: int = 9, *,
-                           preprocess: Preprocess | None = None,
-                           activations: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                           preprocess: Preprocess | None = None, activations: np.ndarray | None = None,
+                           pad: bool = True) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
     """The ``k`` image regions that make one unit fire most (one per image, as in Zeiler & Fergus).
 
     For each image the unit's strongest position is found; the ``k`` images with the largest
@@ -287,10 +287,12 @@ def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.nd
         k: number of patches (9 in the lecture).
         preprocess: applied before the model (``vgg.caffe_preprocess`` for VGG19).
         activations: ``(N, H^{[l]}, W^{[l]}, n_C)`` of this layer if already computed.
+        pad: keep the full receptive field, grey outside the image (all patches ``r x r``); with
+            ``False`` each patch is the part of the receptive field inside its image.
 
     Returns:
-        ``(patches, values)``: ``(k, r, r, 3) float32`` with ``r`` the receptive-field size, and the
-        ``(k,)`` activations, largest first.
+        ``(patches, values)``: ``(k, r, r, 3) float32`` with ``r`` the receptive-field size (a list
+        of arrays when ``pad=False``), and the ``(k,)`` activations, largest first.
     """
     images = np.asarray(images, np.float32)
     if activations is None:
@@ -308,8 +310,14 @@ def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.nd
     patches = []
     for idx in order:
         i, j = divmod(int(best_pos[idx]), W_l)
-        patches.append(_crop(images[idx], rf.box(i, j)))
-    return np.stack(patches), best_val[order].astype(np.float32)
+        top, left, bottom, right = rf.box(i, j)
+        if pad:
+            patches.append(_crop(images[idx], (top, left, bottom, right)))
+        else:
+            H, W = images.shape[1:3]
+            patches.append(images[idx, max(top, 0):min(bottom, H), max(left, 0):min(right, W)].copy())
+    values = best_val[order].astype(np.float32)
+    return (np.stack(patches) if pad else patches), values
 
 
 def _pick_units(act: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
@@ -327,8 +335,9 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
                    activations: Sequence[np.ndarray] | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
     """Zeiler & Fergus's figure: for each layer, the top-``k`` patches of a few units.
 
-    One row per layer; each unit is a 3x3 block of its nine patches (all resized to the same
-    tile size so that a deeper layer's larger receptive field shows as *more* image in a tile).
+    One row per layer; each unit is a 3x3 block of its nine patches (the part of each receptive
+    field inside its image, all resized to the same tile, so a deeper layer's larger receptive
+    field shows as *more* image in a tile).
 
     Returns:
         ``(figure, chosen)``: the matplotlib figure and ``{layer: [units]}``.
@@ -352,7 +361,7 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
             ax.axis("off")
             if col >= len(units):
                 continue
-            patches, _ = top_activating_patches(model, name, units[col], images, k, activations=act)
+            patches, _ = top_activating_patches(model, name, units[col], images, k, activations=act, pad=False)
             mosaic = np.full((side * (tile + 2), side * (tile + 2), 3), 1.0, np.float32)
             for p_i, patch in enumerate(patches):
                 r_, c_ = divmod(p_i, side)

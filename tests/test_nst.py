@@ -191,3 +191,26 @@ def test_evaluate_costs_matches_the_formulas(tiny: tuple[np.ndarray, np.ndarray]
     assert costs["content"] == pytest.approx(J_content, rel=1e-3)
     assert costs["style"] == pytest.approx(J_style, rel=1e-3)
     assert costs["total"] == pytest.approx(10 * J_content + 40 * J_style, rel=1e-3)
+
+
+def test_self_checks_accept_the_formulas_and_reject_mistakes(capsys: pytest.CaptureFixture) -> None:
+    from facelib.checks import CheckFailed, nst as checks
+
+    assert checks.check_compute_content_cost(nst.compute_content_cost)
+    assert checks.check_gram_matrix(nst.gram_matrix)
+    assert checks.check_compute_layer_style_cost(nst.compute_layer_style_cost)
+    assert checks.check_total_cost(nst.total_cost)
+    with pytest.raises(CheckFailed):  # forgot the 1/4
+        checks.check_compute_content_cost(lambda a, b: tf.reduce_sum(tf.square(a - b)) / tf.cast(tf.size(a), tf.float32))
+    with pytest.raises(CheckFailed):  # the lecture notes' typo: a difference instead of a sum
+        checks.check_total_cost(lambda Jc, Js, alpha=10, beta=40: alpha * Jc - beta * Js)
+    with pytest.raises(CheckFailed):  # A^T A instead of A A^T: wrong shape
+        checks.check_gram_matrix(lambda A: tf.matmul(A, A, transpose_a=True))
+    with pytest.raises(CheckFailed):  # reshaping straight to (n_C, n_H*n_W) mixes channels
+        def wrong_unroll(a_S, a_G):
+            _, h, w, c = a_G.shape
+            S, G = tf.reshape(a_S, [c, h * w]), tf.reshape(a_G, [c, h * w])
+            d = tf.matmul(S, S, transpose_b=True) - tf.matmul(G, G, transpose_b=True)
+            return tf.reduce_sum(tf.square(d)) / (4 * c**2 * (h * w) ** 2)
+        checks.check_compute_layer_style_cost(wrong_unroll)
+    assert "expected" in capsys.readouterr().out

@@ -110,3 +110,11 @@ def test_plots_return_figures(vgg: keras.Model) -> None:
     assert len([a for a in fig2.axes if a.images]) == 4
     with pytest.raises(ValueError):
         V.plot_filters(np.zeros((3, 3)))
+
+
+def test_unpadded_patches_stay_inside_the_image(vgg: keras.Model) -> None:
+    images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    patches, _ = V.top_activating_patches(vgg, "block3_conv1", 0, images, k=4, pad=False)
+    # receptive field 24 px, jump 4: every clipped patch is at most 24 px and at least 12 px on a side
+    for p in patches:
+        assert 12 <= p.shape[0] <= 24 and 12 <= p.shape[1] <= 24
