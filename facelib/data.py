@@ -406,11 +406,12 @@ def _images_tensor(x: np.ndarray):
     return tf.constant(np.asarray(x, np.float32))
 
 
-def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0):
+def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0, augment=None):
     """Endless ``tf.data`` stream of balanced pair batches ``((x1, x2), same)``.
 
     ``x1``, ``x2``: ``(batch_size, H, W, C) float32``; ``same``: ``(batch_size,) float32`` (1 = same
-    person), half of each. Use with ``fit(..., steps_per_epoch=...)``.
+    person), half of each. Use with ``fit(..., steps_per_epoch=...)``. ``augment``: optional
+    function applied to each image batch.
     """
     import tensorflow as tf
 
@@ -426,14 +427,16 @@ def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int =
     sig = (tf.TensorSpec([batch_size], tf.int64), tf.TensorSpec([batch_size], tf.int64),
            tf.TensorSpec([batch_size], tf.float32))
     ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
-    return ds.map(lambda i, j, s: ((tf.gather(images, i), tf.gather(images, j)), s)).prefetch(2)
+    aug = augment if augment is not None else (lambda im: im)
+    return ds.map(lambda i, j, s: ((aug(tf.gather(images, i)), aug(tf.gather(images, j))), s)).prefetch(2)
 
 
-def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0):
+def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0, augment=None):
     """Endless ``tf.data`` stream of random triplet batches ``((anchor, positive, negative), zeros)``.
 
     Each image batch is ``(batch_size, H, W, C) float32``; the dummy target ``(batch_size,)`` is
-    ignored by the triplet loss (the order in the tuple is the label).
+    ignored by the triplet loss (the order in the tuple is the label). ``augment``: optional
+    function applied to each image batch (e.g. :func:`random_flip_shift`).
     """
     import tensorflow as tf
 
@@ -447,7 +450,8 @@ def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: in
 
     sig = tuple(tf.TensorSpec([batch_size], tf.int64) for _ in range(3))
     ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
-    return ds.map(lambda a, p, n: ((tf.gather(images, a), tf.gather(images, p), tf.gather(images, n)),
+    aug = augment if augment is not None else (lambda im: im)
+    return ds.map(lambda a, p, n: ((aug(tf.gather(images, a)), aug(tf.gather(images, p)), aug(tf.gather(images, n))),
                                    tf.zeros([batch_size]))).prefetch(2)
 
 

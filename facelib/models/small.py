@@ -62,13 +62,15 @@ def small_embedding_net(input_shape: tuple[int, int, int], dim: int = 128, *, wi
         raise ValueError(f"dim and width must be positive; got dim={dim}, width={width}")
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = inputs
+    # BatchNorm momentum 0.9 (Keras: 0.99) so that the inference-time statistics settle within the
+    # few hundred steps of a lesson
     # block 1 halves the resolution straight away (64×64 → 32×32): cheap on a CPU
     x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False, name="conv1")(x)
-    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.BatchNormalization(momentum=0.9, name="bn1")(x)
     x = layers.ReLU(name="relu1")(x)
     for k, mult in enumerate((2, 4, 8), start=2):
         x = layers.Conv2D(width * mult, 3, padding="same", use_bias=False, name=f"conv{k}")(x)
-        x = layers.BatchNormalization(name=f"bn{k}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{k}")(x)
         x = layers.ReLU(name=f"relu{k}")(x)
         if k < 4:
             x = layers.MaxPooling2D(2, name=f"pool{k}")(x)
