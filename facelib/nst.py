@@ -472,7 +472,8 @@ def stylize(content: Any, style: Any, *, preset: str = "classroom", size: int | 
     Returns:
         ``(image, history)``: ``image`` ``(h, w, 3)`` float32 in [0, 1]; ``history`` a dict of
         lists, one entry per step (coarse steps first): ``"total"``, ``"content"``, ``"style"``,
-        ``"tv"``, ``"size"`` (the longest side of that step), plus ``"seconds"`` (one number, wall time).
+        ``"tv"``, ``"size"`` (the longest side of that step), ``"time"`` (seconds since the start, after
+        each step; the first step includes tracing), plus ``"seconds"`` (one number, total wall time).
 
     Raises:
         ValueError: unknown preset/init/optimizer, ``size``/``steps`` < 1, or an input that is not
@@ -508,7 +509,7 @@ def stylize(content: Any, style: Any, *, preset: str = "classroom", size: int | 
     names = tuple(name for name, _ in r.style_layers) + (r.content_layer,)
     model = _feature_model(names, prec)
     rng = np.random.default_rng(seed)
-    history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": []}
+    history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": [], "time": []}
     from tqdm.auto import tqdm
 
     from facelib import config
@@ -532,7 +533,8 @@ def stylize(content: Any, style: Any, *, preset: str = "classroom", size: int | 
 
     def make_on_step(side: int) -> Callable[..., None]:
         def on_step(G: Any, J: float, Jc: float, Js: float, tv: float) -> None:
-            for key, v in (("total", J), ("content", Jc), ("style", Js), ("tv", tv), ("size", side)):
+            for key, v in (("total", J), ("content", Jc), ("style", Js), ("tv", tv), ("size", side),
+                           ("time", time.perf_counter() - start)):
                 history[key].append(v)
             counter["step"] += 1
             bar.update(1)

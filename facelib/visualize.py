@@ -30,6 +30,7 @@ __all__ = [
     "ReceptiveField",
     "activation_maximisation",
     "layer_activations",
+    "patch_mosaic",
     "patch_pool",
     "plot_feature_maps",
     "plot_filters",
@@ -239,7 +240,7 @@ def layer_activations(model: Any, layer_names: Sequence[str], images: np.ndarray
     Args:
         model: a Keras model containing the layers (a functional chain such as VGG19).
         layer_names: layers to read.
-        images: ``(N, H, W, 3)`` float32 in [0, 1].
+        images: ``(N, H, W, C)`` float32 in [0, 1] (``C`` = 3 for VGG19, 1 for grey face nets).
         preprocess: applied to each batch before the model (e.g. ``vgg.caffe_preprocess``).
 
     Returns:
@@ -248,8 +249,8 @@ def layer_activations(model: Any, layer_names: Sequence[str], images: np.ndarray
     import keras
 
     images = np.asarray(images, np.float32)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.shape[0] == 0:
-        raise ValueError(f"images must be a non-empty (N, H, W, 3) stack; got shape {images.shape}")
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty (N, H, W, C) stack; got shape {images.shape}")
     sub = keras.Model(model.inputs, [model.get_layer(n).output for n in layer_names])
     run = tf.function(lambda x: sub(preprocess(x) if preprocess else x))
     chunks: list[list[np.ndarray]] = [[] for _ in layer_names]
@@ -330,6 +331,25 @@ def _pick_units(act: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
     return sorted(int(u) for u in rng.choice(strong, size=min(n, len(strong)), replace=False))
 
 
+def patch_mosaic(patches: Sequence[np.ndarray], tile: int = 32, gap: int = 2) -> np.ndarray:
+    """Arrange up to 9 patches (any sizes, 1 or 3 channels) in a square grid of ``tile``-pixel cells.
+
+    Returns:
+        ``(side*(tile+gap), side*(tile+gap), 3) float32`` image (white gaps), ``side = ceil(sqrt(n))``.
+    """
+    side = max(1, int(math.ceil(math.sqrt(len(patches)))))
+    mosaic = np.ones((side * (tile + gap), side * (tile + gap), 3), np.float32)
+    for p_i, patch in enumerate(patches):
+        patch = np.asarray(patch, np.float32)
+        if patch.shape[-1] == 1:
+            patch = np.repeat(patch, 3, axis=-1)
+        method = "nearest" if max(patch.shape[:2]) < tile else "area"
+        small = tf.image.resize(patch[None], (tile, tile), method=method)[0].numpy()
+        r_, c_ = divmod(p_i, side)
+        mosaic[r_ * (tile + gap):r_ * (tile + gap) + tile, c_ * (tile + gap):c_ * (tile + gap) + tile] = small
+    return np.clip(mosaic, 0, 1)
+
+
 def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, units_per_layer: int = 4, *,
                    preprocess: Preprocess | None = None, k: int = 9, seed: int = 0,
                    activations: Sequence[np.ndarray] | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
@@ -347,11 +367,9 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
     rng = np.random.default_rng(seed)
     if activations is None:
         activations = layer_activations(model, layer_names, images, preprocess)
-    side = int(math.ceil(math.sqrt(k)))
     fig, axes = plt.subplots(len(layer_names), units_per_layer,
                              figsize=(2.0 * units_per_layer, 2.1 * len(layer_names)), squeeze=False)
     chosen: dict[str, list[int]] = {}
-    tile = 32
     for row, (name, act) in enumerate(zip(layer_names, activations)):
         units = _pick_units(act, units_per_layer, rng)
         chosen[name] = units
@@ -362,11 +380,7 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
             if col >= len(units):
                 continue
             patches, _ = top_activating_patches(model, name, units[col], images, k, activations=act, pad=False)
-            mosaic = np.full((side * (tile + 2), side * (tile + 2), 3), 1.0, np.float32)
-            for p_i, patch in enumerate(patches):
-                r_, c_ = divmod(p_i, side)
-                small = tf.image.resize(patch[None], (tile, tile), method="nearest" if rf.size < tile else "area")[0]
-                mosaic[r_ * (tile + 2):r_ * (tile + 2) + tile, c_ * (tile + 2):c_ * (tile + 2) + tile] = small.numpy()
+            mosaic = patch_mosaic(patches)
             ax.imshow(np.clip(mosaic, 0, 1))
             ax.set_title(f"{name}\nunit {units[col]} (RF {rf.size}px)" if col == 0 else f"unit {units[col]}",
                          fontsize=8)
@@ -392,7 +406,7 @@ def activation_maximisation(model: Any, layer_name: str, unit: int, steps: int =
         preprocess: applied to the [0, 1] image before the model (``vgg.caffe_preprocess``).
 
     Returns:
-        ``(size, size, 3) float32`` in [0, 1].
+        ``(size, size, C) float32`` in [0, 1], ``C`` the model's input channels (3 for VGG19).
     """
     import keras
 
@@ -403,10 +417,11 @@ def activation_maximisation(model: Any, layer_name: str, unit: int, steps: int =
     if not 0 <= unit < n_C:
         raise ValueError(f"unit must be in [0, {n_C}) for layer {layer_name!r}; got {unit}")
     rng = np.random.default_rng(seed)
-    x = tf.Variable(0.5 + 0.02 * rng.standard_normal((1, size, size, 3)).astype(np.float32))
+    n_in = int(sub.inputs[0].shape[-1] or 3)
+    x = tf.Variable(0.5 + 0.02 * rng.standard_normal((1, size, size, n_in)).astype(np.float32))
     g1 = np.exp(-0.5 * (np.arange(-2, 3) / 0.8) ** 2)
     g1 /= g1.sum()
-    blur_k = tf.constant(np.tile(np.outer(g1, g1)[:, :, None, None], (1, 1, 3, 1)), tf.float32)
+    blur_k = tf.constant(np.tile(np.outer(g1, g1)[:, :, None, None], (1, 1, n_in, 1)), tf.float32)
 
     @tf.function
     def step(dy: tf.Tensor, dx: tf.Tensor) -> tf.Tensor:

@@ -118,3 +118,11 @@ def test_unpadded_patches_stay_inside_the_image(vgg: keras.Model) -> None:
     # receptive field 24 px, jump 4: every clipped patch is at most 24 px and at least 12 px on a side
     for p in patches:
         assert 12 <= p.shape[0] <= 24 and 12 <= p.shape[1] <= 24
+
+
+def test_patch_mosaic_layout() -> None:
+    patches = [np.full((5, 7, 3), 0.25, np.float32), np.full((40, 40, 1), 0.75, np.float32)]
+    m = V.patch_mosaic(patches, tile=8, gap=2)
+    assert m.shape == (20, 20, 3)                  # 2 patches -> 2x2 grid of 8+2 px cells
+    assert np.allclose(m[:8, :8], 0.25) and np.allclose(m[:8, 10:18], 0.75)  # grey patch -> RGB
+    assert np.allclose(m[10:18, :8], 1.0)          # empty cell stays white
