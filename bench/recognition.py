@@ -1,0 +1,125 @@
+"""Recognition quality of the pretrained FaceNet pipeline on the LFW subset (10 people × 10 photos).
+
+    python bench/recognition.py            # ≈ 30–60 s on 2 CPU cores (--quick is accepted, same work)
+
+Pipeline (``facelib.verification.FaceDatabase`` defaults): MTCNN → 5-point similarity alignment
+→ FaceNet → unit-norm 128-d encodings. Prints, for the default "course" preprocessing (RGB/255,
+whose threshold is the course's 0.7) and for "standardize" (per-image mean/std):
+
+- 1-shot identification: the first photo of each person enrolled, the other 90 photos as queries
+  (nearest enrolled person), target ≥ 95 %;
+- verification accuracy over all 4950 pairs with the calibrated threshold (the accuracy-maximising
+  τ on these pairs, in-sample), target ≥ 99 %; also the same with τ calibrated on the *other* 5
+  people (2-fold by person, out-of-sample), the AUC, the EER and the accuracy at the course's τ = 0.7;
+- for reference, plain MTCNN box crops (no alignment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from facelib import assets, data, detect, evaluation as ev  # noqa: E402
+from facelib.verification import FaceDatabase, default_model, encode_faces  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import record  # noqa: E402
+
+
+def scores(enc: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """All the figures for one set of encodings ``(100, 128)``."""
+    d = ev.pairwise_distances(enc)
+    i, j, same = ev.all_pairs(labels)
+    dd = d[i, j]
+    tau, acc = ev.best_threshold(dd, same)
+    fpr, tpr, _ = ev.roc_curve(dd, same)
+    eer, _ = ev.equal_error_rate(dd, same)
+    enrolled = np.array([np.flatnonzero(labels == k)[0] for k in np.unique(labels)])
+    queries = np.setdiff1d(np.arange(len(labels)), enrolled)
+    pred = labels[enrolled][np.argmin(d[np.ix_(queries, enrolled)], axis=1)]
+    # out-of-sample: τ from the pairs of people 0-4, tested on people 5-9, and the other way round
+    halves = [np.unique(labels)[:5], np.unique(labels)[5:]]
+    correct = total = 0
+    for fit, test in ((0, 1), (1, 0)):
+        mf, mt = np.isin(labels, halves[fit]), np.isin(labels, halves[test])
+        fi, fj, fs = ev.all_pairs(labels[mf])
+        t_fit, _ = ev.best_threshold(d[np.ix_(mf, mf)][fi, fj], fs)
+        ti, tj, ts = ev.all_pairs(labels[mt])
+        correct += int(((d[np.ix_(mt, mt)][ti, tj] < t_fit) == ts).sum())
+        total += len(ts)
+    return {"one_shot": float(np.mean(pred == labels[queries])), "verif": acc, "tau": tau,
+            "verif_2fold": correct / total, "auc": ev.auc(fpr, tpr), "eer": eer,
+            "acc_07": ev.verification_accuracy(dd, same, 0.7),
+            "d_same": float(dd[same].mean()), "d_diff": float(dd[~same].mean())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="accepted for run_all.py; the bench is already short")
+    parser.parse_args()
+    start = time.perf_counter()
+    lfw = data.load_identity_folder(assets.fetch("lfw-subset") / "lfw")
+    paths, labels = [str(p) for p in lfw.paths], lfw.labels
+    print(f"LFW subset: {len(paths)} photos of {len(lfw.names)} people, {len(ev.all_pairs(labels)[0])} pairs")
+    model = default_model()
+    db = FaceDatabase(model)
+    t = time.perf_counter()
+    faces = db.faces(paths, progress=False)  # MTCNN + alignment, once for every preprocessing
+    t_detect = time.perf_counter() - t
+    rgbs = [data.read_image(p) for p in paths]
+    boxes = np.stack([detect.align(im, detect.main_face(f, im.shape), keypoints=False)
+                      for im, f in zip(rgbs, detect.detect_faces_batch(rgbs))])
+    results = {}
+    t = time.perf_counter()
+    for crop, x in (("aligned", faces), ("box crop", boxes)):
+        for prep in ("course", "standardize"):
+            results[crop, prep] = scores(encode_faces(x, model, preprocessing=prep, progress=False), labels)
+    t_encode = (time.perf_counter() - t) / 4
+
+    main_ = results["aligned", "course"]
+    rows = [
+        ("1-shot identification (10 enrolled, 90 queries)", "≥ 95 %", f"{100 * main_['one_shot']:.1f} %", main_["one_shot"] >= 0.95),
+        (f"verification, 4950 pairs, calibrated τ = {main_['tau']:.3f}", "≥ 99 %", f"{100 * main_['verif']:.2f} %", main_["verif"] >= 0.99),
+        ("verification, τ calibrated on the other 5 people", "(info)", f"{100 * main_['verif_2fold']:.2f} %", None),
+        ("ROC AUC", "(info)", f"{main_['auc']:.4f}", None),
+        ("equal error rate", "(info)", f"{100 * main_['eer']:.2f} %", None),
+        ("verification at the course's τ = 0.7", "(info)", f"{100 * main_['acc_07']:.2f} %", None),
+        ("mean distance same / different person", "(info)", f"{main_['d_same']:.3f} / {main_['d_diff']:.3f}", None),
+    ]
+    print("\nDefault pipeline: MTCNN + 5-point alignment, preprocessing 'course' (RGB/255)")
+    print(f"{'figure':<52} {'target':>8} {'measured':>16}  result")
+    for what, target, got, ok in rows:
+        print(f"{what:<52} {target:>8} {got:>16}  {'' if ok is None else 'PASS' if ok else 'FAIL'}")
+    print("\nAll variants (in-sample τ; '2-fold' = τ from the other 5 people)")
+    print(f"{'crop':<9} {'preprocessing':<12} {'1-shot':>7} {'verif':>7} {'τ':>6} {'2-fold':>7} {'AUC':>7} {'EER':>6} {'acc@0.7':>8}")
+    for (crop, prep), r in results.items():
+        print(f"{crop:<9} {prep:<12} {100 * r['one_shot']:6.1f}% {100 * r['verif']:6.2f}% {r['tau']:6.3f} "
+              f"{100 * r['verif_2fold']:6.2f}% {r['auc']:7.4f} {100 * r['eer']:5.2f}% {100 * r['acc_07']:7.2f}%")
+    print(f"\ndetection + alignment {t_detect:.1f} s for 100 photos; encoding {t_encode:.1f} s per 100 faces; "
+          f"total {time.perf_counter() - start:.0f} s")
+    print()
+    record("recognition", "LFW subset 1-shot identification (aligned, course preprocessing)", "≥ 95 %",
+           100 * main_["one_shot"], unit=" %", ok=main_["one_shot"] >= 0.95)
+    record("recognition", "LFW subset verification, 4950 pairs, calibrated τ", "≥ 99 %",
+           100 * main_["verif"], unit=" %", ok=main_["verif"] >= 0.99)
+    record("recognition", "LFW subset verification, τ from the other 5 people", "info", 100 * main_["verif_2fold"], unit=" %")
+    record("recognition", "LFW subset ROC AUC", "info", main_["auc"])
+    record("recognition", "LFW subset verification at the course's τ = 0.7", "info", 100 * main_["acc_07"], unit=" %")
+    st = results["aligned", "standardize"]
+    record("recognition", "same with 'standardize' preprocessing: 1-shot", "info", 100 * st["one_shot"], unit=" %")
+    record("recognition", "same with 'standardize' preprocessing: verification, calibrated τ", "info",
+           100 * st["verif"], unit=" %")
+    ok = main_["one_shot"] >= 0.95 and main_["verif"] >= 0.99
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
