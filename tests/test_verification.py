@@ -244,3 +244,26 @@ def test_other_image_modes_encode_like_the_rgb_photo(tmp_path, paths, model, mod
     d = float(np.linalg.norm(db.encode(path) - ref))
     limit = {"RGBA": 1e-4, "CMYK": 0.15}.get(mode, 0.6)  # greyscale loses colour but not the person
     assert d < limit, (mode, d)
+
+
+def test_database_without_detection_is_the_course_pipeline(paths, model):
+    db = FaceDatabase(model, detect=False)
+    np.testing.assert_allclose(db.encode(paths[7]), img_to_encoding(paths[7], model), atol=1e-5)
+    std = FaceDatabase(model, detect=False, preprocessing="standardize")
+    assert std.effective_threshold() == 1.0
+    np.testing.assert_allclose(std.encode(paths[7]), img_to_encoding(paths[7], model, preprocessing="standardize"),
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="preprocessing"):
+        FaceDatabase(model, preprocessing="imagenet")
+
+
+def test_calibrate_from_the_enrolled_photos():
+    db = FaceDatabase(model=object())
+    a, b = np.zeros((2, 128), np.float32), np.zeros((1, 128), np.float32)
+    a[:, 0] = [0.0, 0.3]  # one person: pair distance 0.3
+    b[:, 1] = 1.0          # another: distances 1.0 and sqrt(1.09) ≈ 1.044 to the first one's photos
+    db.add_encodings("a", a)
+    db.add_encodings("b", b)
+    t = db.calibrate()
+    assert 0.3 < t < 1.0
+    assert db.effective_threshold() == t
