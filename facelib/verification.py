@@ -324,15 +324,22 @@ class FaceDatabase:
 
         if not self.detect:
             return np.stack([course_image(im) for im in images]) if len(images) else np.zeros((0, 160, 160, 3), np.uint8)
-        out = []
+        out: list[np.ndarray] = []
         show = config.settings.progress if progress is None else progress
         chunk = 16
         for start in tqdm(range(0, len(images), chunk), desc="detecting", unit="batch", leave=False,
                           disable=not show or len(images) <= chunk):
             part = list(images[start:start + chunk])
             rgbs = [to_rgb_uint8(im) for im in part]
-            for im, rgb, found in zip(part, rgbs, det.detect_faces_batch(rgbs)):
-                face = det.main_face(found, rgb.shape)
+            # MTCNN pads a batch to its largest photo, which shifts boxes of smaller ones a little:
+            # batch only photos of the same size, so a photo's face is the same alone or in a batch.
+            found: list = [None] * len(rgbs)
+            for shape in {r.shape for r in rgbs}:
+                idx = [k for k, r in enumerate(rgbs) if r.shape == shape]
+                for k, faces in zip(idx, det.detect_faces_batch([rgbs[k] for k in idx])):
+                    found[k] = faces
+            for im, rgb, faces in zip(part, rgbs, found):
+                face = det.main_face(faces, rgb.shape)
                 if face is None:
                     raise det.NoFaceFoundError(f"no face found in {_describe(im)}; use a photo where the face is "
                                                "visible (or FaceDatabase(detect=False) for ready-cropped faces)")

@@ -267,3 +267,12 @@ def test_calibrate_from_the_enrolled_photos():
     t = db.calibrate()
     assert 0.3 < t < 1.0
     assert db.effective_threshold() == t
+
+
+def test_photos_of_different_sizes_encode_the_same_alone_or_together(paths, model):
+    small = data.read_image(paths[20])
+    big = np.asarray(Image.fromarray(data.read_image(paths[30])).resize((400, 300)))
+    db = FaceDatabase(model)
+    together = db.encode([small, big, paths[25]])
+    alone = np.concatenate([db.encode(small), db.encode(big), db.encode(paths[25])])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
