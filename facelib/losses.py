@@ -148,6 +148,8 @@ def batch_all_triplet_loss(labels: tf.Tensor, embeddings: tf.Tensor, margin: flo
 
     Raises:
         ValueError: shapes disagree, or (when run eagerly) the batch holds a single person.
+            Inside a ``tf.function`` (e.g. ``fit``), a single-person batch raises
+            ``tf.errors.InvalidArgumentError`` with the same message instead.
     """
     labels, embeddings = _prepare(labels, embeddings)
     d = pairwise_distances(embeddings, squared)

@@ -195,3 +195,11 @@ def test_contrastive_loss_hand_worked():
     assert float(losses.contrastive_loss(y, d, margin=1.0)) == pytest.approx((0.25 + 0.49 + 0 + 4) / 4, abs=1e-6)
     with pytest.raises(ValueError, match="pairs"):
         losses.contrastive_loss(y[:3], d)
+
+
+def test_single_person_batch_in_graph_mode_fails_loudly():
+    e = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    for fn, _ in MINERS:
+        graph_fn = tf.function(lambda yy, ee, fn=fn: fn(yy, ee, 0.2))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="at least 2 different people"):
+            graph_fn(tf.constant([7, 7, 7, 7]), tf.constant(e))
