@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     trials = args.trials or (300 if args.quick else 2000)
 
     tf.get_logger().setLevel("ERROR")
+    # fixed seeds are not enough on a multi-threaded CPU: the order of float additions in parallel
+    # kernels varies run to run and 2000 steps amplify it; deterministic kernels make runs repeat
+    tf.config.experimental.enable_op_determinism()
     x_train, y_train, x_test, y_test = load(args.seed)
     print(f"Olivetti {SIZE}×{SIZE}: train {len(np.unique(y_train))} people ({len(y_train)} photos), "
           f"test {len(np.unique(y_test))} unseen people ({len(y_test)} photos); "

@@ -411,7 +411,7 @@ def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int =
 
     ``x1``, ``x2``: ``(batch_size, H, W, C) float32``; ``same``: ``(batch_size,) float32`` (1 = same
     person), half of each. Use with ``fit(..., steps_per_epoch=...)``. ``augment``: optional
-    function applied to each image batch.
+    ``augment(images, seed)`` applied to the batch of both (see :func:`pk_dataset`).
     """
     import tensorflow as tf
 
@@ -422,13 +422,20 @@ def pair_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int =
     def batches():
         while True:
             i, j, same = pair_indices(y, batch_size, rng)
-            yield i, j, same
+            yield i, j, same, rng.integers(0, 2**31 - 1, size=2)
 
     sig = (tf.TensorSpec([batch_size], tf.int64), tf.TensorSpec([batch_size], tf.int64),
-           tf.TensorSpec([batch_size], tf.float32))
+           tf.TensorSpec([batch_size], tf.float32), tf.TensorSpec([2], tf.int64))
     ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
-    aug = augment if augment is not None else (lambda im: im)
-    return ds.map(lambda i, j, s: ((aug(tf.gather(images, i)), aug(tf.gather(images, j))), s)).prefetch(2)
+
+    def pair(i, j, same, aug_seed):
+        batch = tf.gather(images, tf.concat([i, j], axis=0))
+        if augment is not None:
+            batch = augment(batch, aug_seed)
+        x1, x2 = tf.split(batch, 2, axis=0)
+        return (x1, x2), same
+
+    return ds.map(pair).prefetch(2)
 
 
 def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0, augment=None):
@@ -436,7 +443,7 @@ def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: in
 
     Each image batch is ``(batch_size, H, W, C) float32``; the dummy target ``(batch_size,)`` is
     ignored by the triplet loss (the order in the tuple is the label). ``augment``: optional
-    function applied to each image batch (e.g. :func:`random_flip_shift`).
+    ``augment(images, seed)`` applied to the batch of all three (see :func:`pk_dataset`).
     """
     import tensorflow as tf
 
@@ -446,21 +453,28 @@ def triplet_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: in
 
     def batches():
         while True:
-            yield triplet_indices(y, batch_size, rng)
+            yield (*triplet_indices(y, batch_size, rng), rng.integers(0, 2**31 - 1, size=2))
 
-    sig = tuple(tf.TensorSpec([batch_size], tf.int64) for _ in range(3))
+    sig = tuple(tf.TensorSpec([batch_size], tf.int64) for _ in range(3)) + (tf.TensorSpec([2], tf.int64),)
     ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
-    aug = augment if augment is not None else (lambda im: im)
-    return ds.map(lambda a, p, n: ((aug(tf.gather(images, a)), aug(tf.gather(images, p)), aug(tf.gather(images, n))),
-                                   tf.zeros([batch_size]))).prefetch(2)
+
+    def triplet(a, p, n, aug_seed):
+        batch = tf.gather(images, tf.concat([a, p, n], axis=0))
+        if augment is not None:
+            batch = augment(batch, aug_seed)
+        xa, xp, xn = tf.split(batch, 3, axis=0)
+        return (xa, xp, xn), tf.zeros([batch_size])
+
+    return ds.map(triplet).prefetch(2)
 
 
 def pk_dataset(x: np.ndarray, y: np.ndarray, P: int = 8, K: int = 4, seed: int = 0, augment=None):
     """Endless ``tf.data`` stream of P×K batches ``(images, labels)`` for online triplet mining.
 
     ``images``: ``(P·K, H, W, C) float32``; ``labels``: ``(P·K,) int32`` person ids (P people, K
-    photos each). ``augment``: optional function applied to each image batch (e.g.
-    :func:`random_flip_shift`).
+    photos each). ``augment``: optional ``augment(images, seed)`` applied to each image batch with a
+    ``(2,)`` seed drawn from the stream's generator (e.g. :func:`random_flip_shift`), so that streams
+    repeat exactly.
     """
     import tensorflow as tf
 
@@ -472,23 +486,43 @@ def pk_dataset(x: np.ndarray, y: np.ndarray, P: int = 8, K: int = 4, seed: int =
 
     def batches():
         while True:
-            yield pk_batch_indices(y, P, K, rng)
+            yield pk_batch_indices(y, P, K, rng), rng.integers(0, 2**31 - 1, size=2)
 
-    ds = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([P * K], tf.int64))
-    ds = ds.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
-    if augment is not None:
-        ds = ds.map(lambda im, lab: (augment(im), lab))
-    return ds.prefetch(2)
+    sig = (tf.TensorSpec([P * K], tf.int64), tf.TensorSpec([2], tf.int64))
+    ds = tf.data.Dataset.from_generator(batches, output_signature=sig)
+
+    def batch(i, aug_seed):
+        im = tf.gather(images, i)
+        return (augment(im, aug_seed) if augment is not None else im), tf.gather(labels, i)
+
+    return ds.map(batch).prefetch(2)
 
 
-def random_flip_shift(images, max_shift: int = 4):
+def random_flip_shift(images, seed=None, max_shift: int = 4):
     """Light augmentation for faces: random horizontal flip and a shift of up to ``max_shift`` pixels.
 
-    ``images``: ``(b, H, W, C) float32`` tensor → same shape (edges padded by reflection).
+    Args:
+        images: ``(b, H, W, C) float32`` → same shape (edges padded by reflection); each image gets
+            its own flip and shift.
+        seed: ``(2,)`` integer seed of TensorFlow's *stateless* random ops, so that the same seed
+            gives the same augmentation whatever the threading (the ``*_dataset`` streams pass one
+            per batch, drawn from their NumPy generator); ``None`` draws one from ``tf.random``.
     """
     import tensorflow as tf
 
-    images = tf.image.random_flip_left_right(images)
+    images = tf.convert_to_tensor(images, tf.float32)
+    if seed is None:
+        seed = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
+    seed = tf.cast(seed, tf.int32)
     shape = tf.shape(images)
+    flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    shift_seed = tf.random.experimental.stateless_fold_in(seed, 2)
+    images = tf.image.stateless_random_flip_left_right(images, flip_seed)
     padded = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift], [0, 0]], mode="REFLECT")
-    return tf.map_fn(lambda im: tf.image.random_crop(im, shape[1:]), padded)
+    offsets = tf.random.stateless_uniform([shape[0], 2], shift_seed, 0, 2 * max_shift + 1, dtype=tf.int32)
+
+    def crop(args):
+        im, off = args
+        return tf.slice(im, [off[0], off[1], 0], [shape[1], shape[2], shape[3]])
+
+    return tf.map_fn(crop, (padded, offsets), fn_output_signature=tf.float32)

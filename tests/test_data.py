@@ -123,6 +123,43 @@ def test_pk_dataset_labels_match_images_and_augment_keeps_shape():
     assert set(np.round(aug.ravel(), 6)) <= set(np.round(xr.ravel(), 6))  # only moves pixels
 
 
+def test_random_flip_shift_is_seeded_and_per_image():
+    xr = np.random.default_rng(1).random((16, 8, 8, 1)).astype(np.float32)
+    a = data.random_flip_shift(xr, seed=[3, 4], max_shift=2).numpy()
+    b = data.random_flip_shift(xr, seed=[3, 4], max_shift=2).numpy()
+    c = data.random_flip_shift(xr, seed=[5, 6], max_shift=2).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # each output is its own input flipped and/or shifted: find which by brute force over the
+    # 2 flips × 5 × 5 shifts of the reflect-padded input
+    moves = set()
+    for k in range(16):
+        found = None
+        for flip in (False, True):
+            im = xr[k, :, ::-1] if flip else xr[k]
+            pad = np.pad(im, ((2, 2), (2, 2), (0, 0)), mode="reflect")
+            for dy in range(5):
+                for dx in range(5):
+                    if np.allclose(pad[dy:dy + 8, dx:dx + 8], a[k]):
+                        found = (flip, dy, dx)
+        assert found is not None, f"image {k} is not a flip/shift of its input"
+        moves.add(found)
+    assert len(moves) > 3  # different images got different moves
+
+
+def test_streams_repeat_with_the_same_seed():
+    x, y = toy(6, 5, h=10)
+    x = x + np.random.default_rng(0).random(x.shape).astype(np.float32)
+    for make in (lambda: data.pk_dataset(x, y, P=3, K=2, seed=4, augment=data.random_flip_shift),
+                 lambda: data.pair_dataset(x, y, batch_size=6, seed=4, augment=data.random_flip_shift),
+                 lambda: data.triplet_dataset(x, y, batch_size=6, seed=4, augment=data.random_flip_shift)):
+        first, second = iter(make()), iter(make())
+        for _ in range(3):
+            b1, b2 = next(first)[0], next(second)[0]
+            for t1, t2 in zip(b1 if isinstance(b1, tuple) else (b1,), b2 if isinstance(b2, tuple) else (b2,)):
+                np.testing.assert_array_equal(t1.numpy(), t2.numpy())
+
+
 # --------------------------------------------------------------------------- loaders' bad input
 
 def test_identity_folder_empty_and_corrupt(tmp_path):
