@@ -392,9 +392,9 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return ((x - 0.5) / 0.25).astype(np.float32)
 
 
-def run_tissue_experiment(brain: MNI152 | None = None, *, n_train_per_class: int = 3000,
-                          n_test_per_class: int = 1000, size: int = 7, noise: float = 0.1,
-                          epochs: int = 12, seed: int = 0, axis: int = 1,
+def run_tissue_experiment(brain: MNI152 | None = None, *, n_train_per_class: int = 5000,
+                          n_test_per_class: int = 1000, size: int = 7, noise: float = 0.15,
+                          epochs: int = 8, seed: int = 0, axis: int = 1,
                           test: tuple[float, float] = (0.45, 0.65)) -> dict:
     """Train the Conv3D classifier and the 2D-slice baseline; test on a held-out slab.
 
