@@ -33,12 +33,14 @@ import tensorflow as tf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import skimage.data  # noqa: E402
 
 from facelib import assets, data, device, nst  # noqa: E402
 from facelib.models.vgg import load_vgg19_weights  # noqa: E402
+from report import record  # noqa: E402
 
 STYLE_LAYERS = [("block1_conv1", 0.2), ("block2_conv1", 0.2), ("block3_conv1", 0.2), ("block4_conv1", 0.2),
                 ("block5_conv1", 0.2)]
@@ -133,6 +135,10 @@ def bench_size(content: np.ndarray, style: np.ndarray, size: int, steps: int, va
         t = step_time(list(np.diff([0.0] + hist["time"])))
         c = nst.evaluate_costs(img, C[0], S[0], preset="course", precision="float32")
         print(f"  {label:<34} {t:7.3f} {t / base:6.2f} {c['total']:10.4g} {c['content']:10.4g} {c['style']:10.4g}")
+        same_quality = abs(c["total"] - costs["total"]) <= 0.02 * costs["total"]
+        target = "≤ 0.8, same final J (±2 %)" if size >= 256 else "info"
+        record("nst", f"step time {size} px, {label} / course loop (J {c['total']:.4g} vs {costs['total']:.4g})",
+               target, t / base, ok=(t / base <= 0.8 and same_quality) if size >= 256 else None, ratio=t / base)
         sys.stdout.flush()
 
 
@@ -151,6 +157,9 @@ def bench_classroom(content: np.ndarray, style: np.ndarray, out: Path) -> None:
     print(f"  style cost at 256 px: content photo {start['style']:.4g} -> result {end['style']:.4g} "
           f"({start['style'] / end['style']:.0f}x lower); content cost {start['content']:.3g} -> {end['content']:.4g}")
     print(f"  image: {out}")
+    record("nst", "classroom preset, 256 px: wall time (cold)", "≤ 60 s", took, unit=" s", ok=took <= 60)
+    drop = start["style"] / end["style"]
+    record("nst", "classroom preset, 256 px: style cost drop", "≥ 10×", drop, unit="×", ok=drop >= 10)
 
 
 def main(argv: list[str] | None = None) -> int:

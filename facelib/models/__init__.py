@@ -25,5 +25,9 @@ __all__ = sorted(_WHERE)
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        return getattr(importlib.import_module(f"facelib.models.{_WHERE[name]}"), name)
+        value = getattr(importlib.import_module(f"facelib.models.{_WHERE[name]}"), name)
+        # Cache it: importing facelib.models.facenet (the sub-module) would otherwise shadow
+        # the function of the same name as an attribute of this package.
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'facelib.models' has no attribute {name!r}")
