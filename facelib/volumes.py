@@ -408,7 +408,6 @@ def run_tissue_experiment(brain: MNI152 | None = None, *, n_train_per_class: int
         ``{"acc_3d", "acc_2d", "acc_voxel", "params_3d", "params_2d", "n_train", "n_test",
         "models": (model_3d, model_2d), "test": (x_test, y_test)}``.
     """
-    import keras
     from sklearn.tree import DecisionTreeClassifier
 
     brain = brain or load_mni152()
@@ -423,20 +422,31 @@ def run_tissue_experiment(brain: MNI152 | None = None, *, n_train_per_class: int
     c = size // 2
     tree = DecisionTreeClassifier(max_depth=2, random_state=seed).fit(xtr[:, c, c, c, :], ytr)
     result: dict = {"acc_voxel": float(tree.score(xte[:, c, c, c, :], yte)), "n_train": len(ytr), "n_test": len(yte)}
+    runs = (("3d", lambda: tissue_classifier_3d(size), xtr, xte),
+            ("2d", lambda: tissue_classifier_2d(size), centre_slices(xtr), centre_slices(xte)))
+    return _fit_and_score(result, runs, ytr, yte, seed=seed, epochs=epochs, learning_rate=2e-3,
+                          batch_size=64, test=(xte, yte))
+
+
+def _fit_and_score(result: dict, runs, y_train: np.ndarray, y_test: np.ndarray, *, seed: int, epochs: int,
+                   learning_rate: float, batch_size: int, test: tuple) -> dict:
+    """Train each ``(name, build, x_train, x_test)`` of ``runs`` from the same seed (Adam, cross-entropy)
+    and add ``acc_<name>``, ``params_<name>``, ``models`` and ``test`` to ``result``."""
+    import keras
+
     models = []
-    for name, build, a, b in (("3d", tissue_classifier_3d, xtr, xte),
-                              ("2d", tissue_classifier_2d, centre_slices(xtr), centre_slices(xte))):
+    for name, build, a, b in runs:
         keras.utils.set_random_seed(seed)
-        model = build(size)
-        model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
+        model = build()
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
-        model.fit(a, ytr, epochs=epochs, batch_size=64, verbose=0)
+        model.fit(a, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
         pred = np.argmax(model.predict(b, verbose=0, batch_size=512), axis=1)
-        result[f"acc_{name}"] = float(np.mean(pred == yte))
+        result[f"acc_{name}"] = float(np.mean(pred == y_test))
         result[f"params_{name}"] = int(model.count_params())
         models.append(model)
     result["models"] = tuple(models)
-    result["test"] = (xte, yte)
+    result["test"] = test
     return result
 
 
@@ -528,18 +538,7 @@ def run_video_experiment(*, n_train: int = 2000, n_test: int = 500, frames: int 
 
     xtr, ytr = make_motion_videos(n_train, frames=frames, size=size, seed=seed)
     xte, yte = make_motion_videos(n_test, frames=frames, size=size, seed=seed + 1)
-    result: dict = {}
-    models = []
-    for name, build in (("3d", video_conv3d), ("2d", video_framewise_conv2d)):
-        keras.utils.set_random_seed(seed)
-        model = build(frames, size)
-        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        model.fit(xtr, ytr, epochs=epochs, batch_size=32, verbose=0)
-        pred = np.argmax(model.predict(xte, verbose=0, batch_size=256), axis=1)
-        result[f"acc_{name}"] = float(np.mean(pred == yte))
-        result[f"params_{name}"] = int(model.count_params())
-        models.append(model)
-    result["models"] = tuple(models)
-    result["test"] = (xte, yte)
-    return result
+    runs = (("3d", lambda: video_conv3d(frames, size), xtr, xte),
+            ("2d", lambda: video_framewise_conv2d(frames, size), xtr, xte))
+    return _fit_and_score({}, runs, ytr, yte, seed=seed, epochs=epochs, learning_rate=3e-3,
+                          batch_size=32, test=(xte, yte))
