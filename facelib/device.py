@@ -121,9 +121,13 @@ def setup_notebook(seed: int = 0) -> DeviceInfo:
     Prints a single line naming TensorFlow/Keras versions, the device and the mode
     (fast/full), and returns the :class:`DeviceInfo`.
     """
+    import warnings
+
     import matplotlib.pyplot as plt
 
     tf.get_logger().setLevel("ERROR")
+    # fit() on an endless tf.data stream warns that shuffle=True is ignored: noise for a student
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
     set_seed(seed)
     configure(memory_growth=True, mixed_precision=False)
     plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4), "axes.grid": False,

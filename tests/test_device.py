@@ -91,3 +91,11 @@ def test_setup_notebook_prints_one_line(capsys, monkeypatch):
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "fast mode" in out[0] and "CPU" in out[0]
     assert info.policy == "float32"
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        device.setup_notebook(seed=1)  # installs its filters inside this context
+        warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+                      "as a tf.data.Dataset.", UserWarning)
+        warnings.warn("a warning students should still see", UserWarning)
+    assert [str(w.message) for w in caught] == ["a warning students should still see"]
