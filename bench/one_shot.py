@@ -125,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'raw pixels (no train)':<22}{'-':>7}{'-':>9}{raw:>12.3f}{'':>9}  reference")
     for strategy, done, seconds, acc, ok in rows:
         print(f"{strategy:<22}{done:>7d}{seconds:>9.1f}{acc:>12.3f}{'≥ 0.90':>9}  {'PASS' if ok else 'FAIL'}")
+        mined = strategy != "random"  # random triplets are the reference the mining strategies must beat
         record("one_shot", f"10-way one-shot accuracy, {strategy} ({seconds:.0f} s training)",
-               f"≥ {TARGET:.0%} in ≤ {args.budget:.0f} s", acc, ok=ok)
+               f"≥ {TARGET:.0%} in ≤ {args.budget:.0f} s" if mined else "reference (too easy)", acc,
+               ok=ok if mined else None)
     best = max(rows, key=lambda r: r[3]) if rows else None
     if best:
         print(f"\nbest: {best[0]} {best[3]:.3f} in {best[2]:.0f} s of training -> "

@@ -40,8 +40,9 @@ def record(bench: str, figure: str, target: str, measured: float, *, unit: str =
         ok: whether the target is met (None when the row has no target).
         ratio: a ratio against a baseline measured in the same run, when that is the point.
     """
-    row = {"bench": bench, "figure": figure, "target": target, "measured": measured, "unit": unit,
-           "ok": ok, "ratio": ratio}
+    row = {"bench": bench, "figure": figure, "target": target, "measured": float(measured), "unit": unit,
+           "ok": None if ok is None else bool(ok), "ratio": None if ratio is None else float(ratio)}
+    ok = row["ok"]
     verdict = "" if ok is None else ("PASS" if ok else "MISS")
     extra = f" (ratio {ratio:.3f})" if ratio is not None else ""
     print(f"[{bench}] {figure}: {measured:.4g}{unit}{extra}  target {target}  {verdict}", flush=True)
