@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facelib.data import atomic_write
+
 __all__ = ["NotebookRun", "run_notebook", "run_all", "summary_table", "default_notebooks"]
 
 
@@ -64,10 +66,7 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int = 1800, progress: bo
     seconds = time.perf_counter() - start
     out_dir.mkdir(parents=True, exist_ok=True)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    target = out_dir / f"{path.stem}.html"
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
+    target = atomic_write(out_dir / f"{path.stem}.html", lambda tmp: tmp.write_text(body, encoding="utf-8"))
     return NotebookRun(path, seconds, errors, target)
 
 

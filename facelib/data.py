@@ -15,7 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,7 +24,7 @@ from facelib import assets, config
 
 __all__ = [
     "FaceDataset", "ImageLike", "LFW_SUBSET_PEOPLE", "load_identity_folder", "load_lfw_subset",
-    "load_olivetti", "read_image", "save_image", "to_rgb_uint8",
+    "atomic_write", "load_olivetti", "read_image", "save_image", "to_rgb_uint8",
 ]
 
 #: Anything :func:`read_image`/:func:`to_rgb_uint8` accept: a path, a PIL image or an array.
@@ -98,13 +98,26 @@ def to_rgb_uint8(image: ImageLike) -> np.ndarray:
 
 def save_image(path: str | os.PathLike, image: ImageLike) -> Path:
     """Write an image atomically (temp file, then rename); the format follows the suffix."""
-    path = Path(path)
     arr = to_rgb_uint8(image)
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower()) if path.suffix else "PNG"
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image file extension {path.suffix!r} (use .png, .jpg, ...)")
+    return atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp, format=fmt))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The temporary file is removed if ``write`` fails, so ``path`` is either the old file or the
+    complete new one, never half-written.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix or ".png", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        Image.fromarray(arr).save(tmp)
+        write(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -319,6 +332,19 @@ def _by_person(y: np.ndarray, min_photos: int) -> dict[int, np.ndarray]:
     return {p: idx for p, idx in groups.items() if len(idx) >= min_photos}
 
 
+
+def _sampling_groups(y: np.ndarray, what: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Photos per person with ≥ 2 photos, all people, and the people usable as anchors.
+
+    Raises ``ValueError`` (naming ``what``) when there is no such person or fewer than 2 people.
+    """
+    groups = _by_person(y, 2)
+    people = np.unique(y)
+    if not groups or len(people) < 2:
+        raise ValueError(f"{what} need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
+                         f"{len(groups)} with ≥ 2 photos")
+    return groups, people, np.array(sorted(groups))
+
 def pair_indices(labels: np.ndarray, n_pairs: int, seed: int | np.random.Generator = 0
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Balanced random pairs: half "same person", half "different people".
@@ -331,12 +357,7 @@ def pair_indices(labels: np.ndarray, n_pairs: int, seed: int | np.random.Generat
     """
     y = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    groups = _by_person(y, 2)
-    people = np.unique(y)
-    if not groups or len(people) < 2:
-        raise ValueError(f"pairs need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
-                         f"{len(groups)} with ≥ 2 photos")
-    multi = np.array(sorted(groups))
+    groups, people, multi = _sampling_groups(y, "pairs")
     i = np.empty(n_pairs, np.int64)
     j = np.empty(n_pairs, np.int64)
     same = np.zeros(n_pairs, np.float32)
@@ -360,12 +381,7 @@ def triplet_indices(labels: np.ndarray, n_triplets: int, seed: int | np.random.G
     """
     y = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    groups = _by_person(y, 2)
-    people = np.unique(y)
-    if not groups or len(people) < 2:
-        raise ValueError(f"triplets need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
-                         f"{len(groups)} with ≥ 2 photos")
-    multi = np.array(sorted(groups))
+    groups, people, multi = _sampling_groups(y, "triplets")
     a = np.empty(n_triplets, np.int64)
     p = np.empty(n_triplets, np.int64)
     n = np.empty(n_triplets, np.int64)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 import weakref
 import zipfile
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from facelib import config
-from facelib.data import ImageLike, to_rgb_uint8
+from facelib.data import ImageLike, atomic_write, to_rgb_uint8
 
 __all__ = [
     "COURSE_THRESHOLD", "FaceDatabase", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
@@ -476,16 +475,11 @@ class FaceDatabase:
             owner = np.concatenate([[k] * len(self._encodings[n]) for k, n in enumerate(self._names)]).astype(np.int32)
         else:
             enc, owner = np.zeros((0, 128), np.float32), np.zeros((0,), np.int32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:  # a file object: np.savez would append ".npz" to a name
                 np.savez(fh, meta=np.array(json.dumps(meta)), encodings=enc, owner=owner)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+
+        return atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike, model=None) -> "FaceDatabase":  # type: ignore[no-untyped-def]

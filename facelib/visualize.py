@@ -448,20 +448,25 @@ def activation_maximisation(model: Any, layer_name: str, unit: int, steps: int =
 
 # --------------------------------------------------------------------------- filters, feature maps
 
+def _square_grid(n: int, tile_inches: float):  # type: ignore[no-untyped-def]
+    """A near-square grid of at least ``n`` axes, ``tile_inches`` each: ``(fig, axes (rows, cols))``."""
+    import matplotlib.pyplot as plt
+
+    cols = int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    return plt.subplots(rows, cols, figsize=(cols * tile_inches, rows * tile_inches + 0.4), squeeze=False)
+
+
 def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filters"):  # type: ignore[no-untyped-def]
     """Show convolution kernels ``(k_h, k_w, n_C_prev, n_C)``: RGB when ``n_C_prev == 3``, else channel 0.
 
     Each filter is scaled to [0, 1] on its own. Returns the matplotlib figure.
     """
-    import matplotlib.pyplot as plt
-
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim != 4:
         raise ValueError(f"kernel must be (k_h, k_w, n_C_prev, n_C); got shape {kernel.shape}")
     n = min(n, kernel.shape[-1])
-    cols = int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.4), squeeze=False)
+    fig, axes = _square_grid(n, 0.8)
     for idx, ax in enumerate(axes.flat):
         ax.axis("off")
         if idx >= n:
@@ -476,15 +481,11 @@ def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filt
 
 def plot_feature_maps(activations: Any, n: int = 16, title: str = "Feature maps"):  # type: ignore[no-untyped-def]
     """Show the first ``n`` channels of ``(1, n_H, n_W, n_C)`` activations as images. Returns the figure."""
-    import matplotlib.pyplot as plt
-
     a = np.asarray(tf.cast(activations, tf.float32))
     if a.ndim != 4:
         raise ValueError(f"activations must be (1, n_H, n_W, n_C); got shape {a.shape}")
     n = min(n, a.shape[-1])
-    cols = int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.4, rows * 1.4 + 0.4), squeeze=False)
+    fig, axes = _square_grid(n, 1.4)
     for idx, ax in enumerate(axes.flat):
         ax.axis("off")
         if idx < n:
