@@ -1,8 +1,9 @@
 """Judging a face encoder: distances, ROC/AUC, thresholds, one-shot accuracy.
 
 The lecture's similarity function is ``d(img1, img2) = ||f(img1) - f(img2)||``: two photos are
-"the same person" when ``d <= τ``. Everything here takes distances and a boolean ``same``
-(ground truth) and asks how good that rule is, for every τ at once (ROC) or for the best one.
+"the same person" when ``d <= τ`` (:func:`accepts`, the one place this rule is written; a
+distance equal to τ counts as the same person). Everything here takes distances and a boolean
+``same`` (ground truth) and asks how good that rule is, for every τ at once (ROC) or for the best one.
 """
 
 from __future__ import annotations
@@ -12,9 +13,27 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
+    "accepts", "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
     "pair_distances", "pairwise_distances", "roc_curve", "verification_accuracy",
 ]
+
+
+def accepts(distance: float | np.ndarray, threshold: float) -> bool | np.ndarray:
+    """The lecture's acceptance rule: "the same person" iff ``d <= τ``.
+
+    Used by :func:`facelib.verification.verify`/:func:`~facelib.verification.who_is_it`,
+    :class:`facelib.face_database.FaceDatabase`, :func:`verification_accuracy`, :func:`roc_curve`
+    / :func:`best_threshold` (which choose τ under this same rule) and the lessons' checks.
+
+    Args:
+        distance: one distance or an array of them.
+        threshold: τ.
+
+    Returns:
+        ``bool`` for a scalar distance, else a boolean array of the same shape.
+    """
+    accepted = np.asarray(distance, dtype=np.float64) <= float(threshold)
+    return bool(accepted) if accepted.ndim == 0 else accepted
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray | None = None, *, squared: bool = False) -> np.ndarray:
@@ -85,7 +104,7 @@ def auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
 def verification_accuracy(distances: np.ndarray, same: np.ndarray, threshold: float) -> float:
     """Fraction of pairs judged right by "same iff d <= threshold"."""
     d, s = _check(distances, same)
-    return float(np.mean((d <= threshold) == s))
+    return float(np.mean(accepts(d, threshold) == s))
 
 
 def best_threshold(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:

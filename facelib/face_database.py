@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from facelib.evaluation import accepts
 from facelib.images import ImageLike, atomic_write
 from facelib.verification import _as_encodings, _describe, course_image, default_model, encode_faces
 
@@ -209,13 +210,13 @@ class FaceDatabase:
         dists = self.distances(self.encode(image, progress=False))
         name = min(dists, key=dists.__getitem__)
         dist = dists[name]
-        return dist, (name if dist < self.effective_threshold(threshold) else None)
+        return dist, (name if accepts(dist, self.effective_threshold(threshold)) else None)
 
     def verify(self, image: ImageLike, name: str, threshold: float | None = None) -> tuple[float, bool]:
         """Is this ``name``? ``(distance to name's nearest photo, accepted)``."""
         self._require(name)
         dist = self.distances(self.encode(image, progress=False))[name]
-        return dist, bool(dist < self.effective_threshold(threshold))
+        return dist, accepts(dist, self.effective_threshold(threshold))
 
     def calibrate(self, images: Sequence[ImageLike] | None = None, labels: Sequence[object] | None = None, *,
                   encodings: np.ndarray | None = None) -> float:

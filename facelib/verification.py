@@ -3,7 +3,7 @@
 Lecture: *face verification* answers "is this the claimed person?" (1:1), *face recognition*
 "who is this, if anyone among K people?" (1:K). Both compare encodings ``f(x)`` with the
 similarity ``d(img1, img2) = ||f(img1) - f(img2)||_2`` and a threshold ``τ``: same person iff
-``d < τ`` (the course's ``dist < 0.7``).
+``d <= τ`` (:func:`facelib.evaluation.accepts`; the course's threshold is 0.7).
 
 - :func:`img_to_encoding` — the course's function: photo → unit-norm ``(1, 128)`` encoding.
 - :func:`verify` — the door that opens for a resident: ``(dist, door_open)``.
@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from facelib import config
+from facelib.evaluation import accepts
 from facelib.images import ImageLike, to_rgb_uint8
 
 __all__ = [
@@ -174,7 +175,7 @@ def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], 
         identity: the name the person claims.
         database: name → encoding ``(1, 128)`` (or ``(k, 128)`` for several photos: the nearest counts).
         model: the encoder.
-        threshold: the door opens when ``dist < threshold`` (course: 0.7).
+        threshold: the door opens when ``dist <= threshold`` (course: 0.7).
         **encode_kwargs: passed to :func:`img_to_encoding` (``preprocessing=``, ``detect=``).
 
     Returns:
@@ -186,7 +187,7 @@ def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], 
     encoding = img_to_encoding(image, model, **encode_kwargs)  # type: ignore[arg-type]
     ref = _as_encodings(database[identity], f"database[{identity!r}]")
     dist = float(np.min(np.linalg.norm(ref - encoding, axis=1)))
-    return dist, bool(dist < threshold)
+    return dist, accepts(dist, threshold)
 
 
 def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # type: ignore[no-untyped-def]
@@ -197,7 +198,7 @@ def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # ty
 
     Returns:
         ``(min_dist, identity)``; ``identity`` is ``None`` ("not in the database") when
-        ``min_dist >= threshold``.
+        ``min_dist > threshold``.
 
     Raises:
         ValueError: the database is empty.
@@ -210,7 +211,7 @@ def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # ty
         dist = float(np.min(np.linalg.norm(_as_encodings(value, f"database[{name!r}]") - encoding, axis=1)))
         if dist < min_dist:
             min_dist, identity = dist, name
-    return min_dist, (identity if min_dist < threshold else None)
+    return min_dist, (identity if accepts(min_dist, threshold) else None)
 
 
 def __getattr__(name: str) -> object:

@@ -133,3 +133,23 @@ def test_encode_batches_and_errors():
     assert calls == [4, 4, 2]
     with pytest.raises(ValueError, match="empty"):
         ev.encode(f, x[:0])
+
+
+def test_accepts_is_d_at_most_tau_including_equality():
+    assert ev.accepts(0.7, 0.7) is True  # the lecture: d <= τ means "same"
+    assert ev.accepts(np.nextafter(0.7, 1.0), 0.7) is False
+    assert ev.accepts(0.0, 0.0) is True
+    np.testing.assert_array_equal(ev.accepts(np.array([0.5, 0.7, 0.9]), 0.7), [True, True, False])
+    # verification_accuracy judges with the same rule: the pair at exactly τ is accepted
+    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, True, False], 0.7) == 1.0
+    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, False, False], 0.7) == pytest.approx(2 / 3)
+
+
+def test_roc_and_best_threshold_choose_under_the_rule_they_report():
+    d, same = scores(5, ties=True)
+    fpr, tpr, thr = ev.roc_curve(d, same)
+    for f, t, tau in zip(fpr[1:], tpr[1:], thr[1:]):  # every ROC point is "accepts(d, τ)" at τ = a distance
+        acc = ev.accepts(d, tau)
+        assert t == pytest.approx(acc[same].mean()) and f == pytest.approx(acc[~same].mean())
+    tau, acc = ev.best_threshold(d, same)
+    assert np.mean(ev.accepts(d, tau) == same) == pytest.approx(acc)

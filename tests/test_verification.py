@@ -94,3 +94,15 @@ def test_verify_and_who_is_it_against_numpy():
         verify(img, "c", db, model)
     with pytest.raises(ValueError, match="empty"):
         who_is_it(img, {}, model)
+
+
+def test_verify_and_who_is_it_accept_a_distance_equal_to_the_threshold():
+    model = colour_encoder()
+    db = {"a": np.eye(1, 128, 0, dtype=np.float32), "b": np.eye(1, 128, 1, dtype=np.float32)}
+    img = np.full((160, 160, 3), (190, 55, 45), np.uint8)
+    dist, _ = verify(img, "a", db, model)
+    assert verify(img, "a", db, model, threshold=dist) == (dist, True)  # d = τ: "same" (the lecture's d <= τ)
+    assert verify(img, "a", db, model, threshold=np.nextafter(dist, 0.0))[1] is False
+    d_min, who = who_is_it(img, db, model)
+    assert who_is_it(img, db, model, threshold=d_min)[1] is not None
+    assert who_is_it(img, db, model, threshold=np.nextafter(d_min, 0.0))[1] is None
