@@ -14,19 +14,21 @@ For many photos at once, :func:`main_faces` batches the detection and :func:`det
 does both steps (what :class:`facelib.face_database.FaceDatabase` runs on every photo).
 
 A photo with no face raises :class:`NoFaceFoundError` (a ``ValueError``) naming the file.
+
+A photo is converted to an ``(H, W, 3) uint8`` RGB array once, where it enters (the public
+functions accept paths, PIL images or arrays); the work is done by private functions on that array.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
-from facelib.images import ImageLike, to_rgb_uint8
+from facelib.images import ImageLike, describe, to_rgb_uint8
 
 __all__ = [
     "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align", "crop_box", "detect_and_align",
@@ -75,13 +77,6 @@ class Face:
         return int(self.box[2]) * int(self.box[3])
 
 
-def _describe(image: ImageLike) -> str:
-    if isinstance(image, (str, os.PathLike)):
-        return str(image)
-    shape = getattr(image, "shape", None) or getattr(image, "size", None)
-    return f"the {type(image).__name__} image of shape {shape}"
-
-
 @functools.lru_cache(maxsize=1)
 def _detector():  # type: ignore[no-untyped-def]
     from mtcnn import MTCNN
@@ -111,7 +106,10 @@ def detect_faces(image: ImageLike, *, min_confidence: float = 0.9) -> list[Face]
     Returns:
         A list of :class:`Face` (empty when there is none).
     """
-    rgb = to_rgb_uint8(image)
+    return _detect_faces(to_rgb_uint8(image), min_confidence)
+
+
+def _detect_faces(rgb: np.ndarray, min_confidence: float) -> list[Face]:
     return _to_faces(_detector().detect_faces(rgb), min_confidence)
 
 
@@ -153,10 +151,13 @@ def detect_face(image: ImageLike, *, min_confidence: float = 0.9) -> Face:
     Raises:
         NoFaceFoundError: no face with at least ``min_confidence``; the message names the image.
     """
-    rgb = to_rgb_uint8(image)
-    face = main_face(detect_faces(rgb, min_confidence=min_confidence), rgb.shape)
+    return _detect_face(to_rgb_uint8(image), describe(image), min_confidence)
+
+
+def _detect_face(rgb: np.ndarray, name: str, min_confidence: float) -> Face:
+    face = main_face(_detect_faces(rgb, min_confidence), rgb.shape)
     if face is None:
-        raise NoFaceFoundError(f"no face found in {_describe(image)} (MTCNN confidence ≥ {min_confidence}); "
+        raise NoFaceFoundError(f"no face found in {name} (MTCNN confidence ≥ {min_confidence}); "
                                "use a photo where the face is visible, or pass detect=False to use the whole image")
     return face
 
@@ -193,7 +194,10 @@ def crop_box(image: ImageLike, face: Face, size: int = 160, margin: int = BOX_MA
     Returns:
         ``(size, size, 3) uint8``.
     """
-    rgb = to_rgb_uint8(image)
+    return _crop_box(to_rgb_uint8(image), face, size, margin)
+
+
+def _crop_box(rgb: np.ndarray, face: Face, size: int, margin: int) -> np.ndarray:
     h, w = rgb.shape[:2]
     x, y, bw, bh = face.box
     x0, y0 = max(int(x - margin / 2), 0), max(int(y - margin / 2), 0)
@@ -220,10 +224,13 @@ def align(image: ImageLike, face: Face, size: int = 160, margin: float | None = 
     Returns:
         ``(size, size, 3) uint8`` RGB face.
     """
+    return _align(to_rgb_uint8(image), face, size, margin, keypoints)
+
+
+def _align(rgb: np.ndarray, face: Face, size: int, margin: float | None, keypoints: bool) -> np.ndarray:
     if not keypoints:
-        return crop_box(image, face, size, int(BOX_MARGIN if margin is None else margin))
+        return _crop_box(rgb, face, size, int(BOX_MARGIN if margin is None else margin))
     margin = ALIGN_MARGIN if margin is None else float(margin)
-    rgb = to_rgb_uint8(image)
     dst = (TEMPLATE_5 + margin) / (1.0 + 2.0 * margin) * size
     m = similarity_transform(face.keypoints, dst)  # photo → output
     inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]  # output → photo, what PIL wants
@@ -276,8 +283,8 @@ def detect_and_align(images: Sequence[ImageLike], *, size: int = 160, margin: fl
     for part, rgbs in _chunks(list(images), chunk, progress):
         for im, rgb, face in zip(part, rgbs, _chunk_main_faces(rgbs, min_confidence)):
             if face is None:
-                raise NoFaceFoundError(f"no face found in {_name(im)}; {hint}")
-            out.append(align(rgb, face, size=size, margin=margin, keypoints=keypoints))
+                raise NoFaceFoundError(f"no face found in {describe(im)}; {hint}")
+            out.append(_align(rgb, face, size, margin, keypoints))
     return np.stack(out) if out else np.zeros((0, size, size, 3), np.uint8)
 
 
@@ -302,9 +309,3 @@ def _chunk_main_faces(rgbs: list[np.ndarray], min_confidence: float) -> list[Fac
             found[k] = faces
     return [main_face(faces, rgb.shape) for rgb, faces in zip(rgbs, found)]
 
-
-def _name(image: ImageLike) -> str:
-    """How an error message names a photo: its path, else its type."""
-    if isinstance(image, (str, os.PathLike)):
-        return str(image)
-    return f"a {type(image).__name__} image"

@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 from facelib.evaluation import accepts
-from facelib.images import ImageLike, atomic_write
-from facelib.verification import (_describe, course_image, default_model, encode_faces, nearest_person,
+from facelib.images import ImageLike, atomic_write, describe
+from facelib.verification import (course_image, default_model, encode_faces, input_size, nearest_person,
                                   person_distances, require_people)
 
 __all__ = ["FaceDatabase"]
@@ -120,7 +120,7 @@ class FaceDatabase:
 
     # ----------------------------------------------------------------- encoding
     def faces(self, images: Sequence[ImageLike], *, progress: bool | None = None) -> np.ndarray:
-        """Detected and aligned (or course-resized) faces: ``(m, 160, 160, 3) uint8``.
+        """Detected and aligned (or course-resized) faces: ``(m, size, size, 3) uint8``, ``size`` the model's input.
 
         Raises:
             NoFaceFoundError: a photo without a face (the message names it).
@@ -128,9 +128,10 @@ class FaceDatabase:
         """
         from facelib import detect as det
 
+        size = input_size(self.model)
         if not self.detect:
-            return np.stack([course_image(im) for im in images]) if len(images) else np.zeros((0, 160, 160, 3), np.uint8)
-        return det.detect_and_align(images, progress=progress,
+            return np.stack([course_image(im, size) for im in images]) if len(images) else np.zeros((0, size, size, 3), np.uint8)
+        return det.detect_and_align(images, size=size, progress=progress,
                                     hint="use a photo where the face is visible "
                                          "(or FaceDatabase(detect=False) for ready-cropped faces)")
 
@@ -162,7 +163,7 @@ class FaceDatabase:
         if not images:
             raise ValueError(f"no photos given for {name!r}")
         enc = self.encode(images, progress=progress)
-        self.add_encodings(name, enc, sources=[_describe(im) for im in images])
+        self.add_encodings(name, enc, sources=[describe(im) for im in images])
         return len(enc)
 
     def add_encodings(self, name: str, encodings: np.ndarray, sources: Sequence[str] | None = None) -> None:
@@ -226,7 +227,7 @@ class FaceDatabase:
         from facelib import evaluation as ev
 
         if encodings is None and images is None:
-            enc = np.concatenate([self._encodings[n] for n in self._names]) if self._names else np.zeros((0, 128))
+            enc = np.concatenate([self._encodings[n] for n in self._names]) if self._names else np.zeros((0, 0))
             lab = np.concatenate([[i] * len(self._encodings[n]) for i, n in enumerate(self._names)]) if self._names else []
         else:
             if labels is None:
@@ -256,7 +257,7 @@ class FaceDatabase:
             enc = np.concatenate([self._encodings[n] for n in self._names]).astype(np.float32)
             owner = np.concatenate([[k] * len(self._encodings[n]) for k, n in enumerate(self._names)]).astype(np.int32)
         else:
-            enc, owner = np.zeros((0, 128), np.float32), np.zeros((0,), np.int32)
+            enc, owner = np.zeros((0, 0), np.float32), np.zeros((0,), np.int32)
         def write(tmp: Path) -> None:
             with tmp.open("wb") as fh:  # a file object: np.savez would append ".npz" to a name
                 np.savez(fh, meta=np.array(json.dumps(meta)), encodings=enc, owner=owner)

@@ -16,7 +16,7 @@ from typing import Callable, Union
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "ImageLike", "atomic_write", "read_image", "save_image", "to_rgb_uint8"]
+__all__ = ["IMAGE_SUFFIXES", "ImageLike", "atomic_write", "describe", "read_image", "save_image", "to_rgb_uint8"]
 
 #: Anything :func:`read_image`/:func:`to_rgb_uint8` accept: a path, a PIL image or an array.
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
@@ -36,6 +36,14 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba)
     return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def describe(image: ImageLike) -> str:
+    """How an error message (or a database's ``sources``) names an image: its path, else its type and size."""
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    shape = getattr(image, "shape", None) or getattr(image, "size", None)
+    return f"a {type(image).__name__} image of shape {tuple(shape)}" if shape else f"a {type(image).__name__} image"
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -69,13 +77,16 @@ def to_rgb_uint8(image: ImageLike) -> np.ndarray:
     """Turn a path, PIL image or array into an ``(H, W, 3) uint8`` RGB array.
 
     Float arrays are taken to be in ``[0, 1]``; ``(H, W)`` and ``(H, W, 1)`` are greyscale;
-    ``(H, W, 4)`` drops alpha. Anything else raises ``ValueError`` stating the shape.
+    ``(H, W, 4)`` drops alpha. Anything else raises ``ValueError`` stating the shape. An array that
+    already is ``(H, W, 3) uint8`` is returned as it is (not copied).
     """
     if isinstance(image, (str, os.PathLike)):
         return read_image(image)
     if isinstance(image, Image.Image):
         return _pil_to_rgb(image)
     arr = np.asarray(image)
+    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[-1] == 3 and arr.shape[0] and arr.shape[1]:
+        return arr
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4) or arr.shape[0] == 0 or arr.shape[1] == 0:

@@ -20,7 +20,6 @@ most accurate ``τ`` for your own photos.
 from __future__ import annotations
 
 import functools
-import os
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -28,7 +27,7 @@ from PIL import Image
 
 from facelib import config
 from facelib.evaluation import accepts
-from facelib.images import ImageLike, to_rgb_uint8
+from facelib.images import ImageLike, describe, to_rgb_uint8
 
 __all__ = [
     "COURSE_THRESHOLD", "FaceDatabase", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
@@ -48,19 +47,28 @@ def default_model(weights: str = "facenet-keras-128"):  # type: ignore[no-untype
     return facenet(weights)
 
 
-def _describe(image: ImageLike) -> str:
-    if isinstance(image, (str, os.PathLike)):
-        return str(image)
-    return f"a {type(image).__name__} image"
+def input_size(model) -> int:  # type: ignore[no-untyped-def]
+    """Side of the square face a model takes: ``model.input_shape`` ``(None, size, size, 3)`` (160 for FaceNet)."""
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[1] is None or shape[1] != shape[2]:
+        raise ValueError(f"expected a model taking square (m, size, size, 3) faces; its input shape is {shape}")
+    return int(shape[1])
 
 
 def course_image(image: ImageLike, size: int = 160) -> np.ndarray:
     """The course's ``load_img(path, target_size=(160, 160))``: RGB, nearest-neighbour resize.
 
+    Args:
+        image: a path, PIL image or array (converted once with :func:`facelib.images.to_rgb_uint8`).
+        size: side of the square (FaceNet's 160 by default; :func:`input_size` of another model).
+
     Returns:
         ``(size, size, 3) uint8`` (the whole photo squeezed to the square; no face detection).
     """
-    rgb = to_rgb_uint8(image)
+    return _course_resize(to_rgb_uint8(image), size)
+
+
+def _course_resize(rgb: np.ndarray, size: int) -> np.ndarray:
     if rgb.shape[:2] == (size, size):
         return rgb
     return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
@@ -73,15 +81,16 @@ def face_crop(image: ImageLike, *, size: int = 160, keypoints: bool = True, marg
     Raises:
         NoFaceFoundError: no face; the message names the file.
     """
+    return _face_crop(to_rgb_uint8(image), describe(image), size=size, keypoints=keypoints, margin=margin,
+                      min_confidence=min_confidence)
+
+
+def _face_crop(rgb: np.ndarray, name: str, *, size: int, keypoints: bool = True, margin: float | None = None,
+               min_confidence: float = 0.9) -> np.ndarray:
     from facelib import detect
 
-    rgb = to_rgb_uint8(image)
-    try:
-        face = detect.detect_face(rgb, min_confidence=min_confidence)
-    except detect.NoFaceFoundError:
-        raise detect.NoFaceFoundError(
-            f"no face found in {_describe(image)} (MTCNN confidence ≥ {min_confidence})") from None
-    return detect.align(rgb, face, size=size, margin=margin, keypoints=keypoints)
+    face = detect._detect_face(rgb, name, min_confidence)
+    return detect._align(rgb, face, size, margin, keypoints)
 
 
 def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = 32,  # type: ignore[no-untyped-def]
@@ -89,14 +98,15 @@ def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", bat
     """Encode face crops in batches and normalise each encoding to unit length.
 
     Args:
-        faces: ``(m, 160, 160, 3) uint8`` RGB faces (already cropped/aligned).
+        faces: ``(m, size, size, 3) uint8`` RGB faces (already cropped/aligned), ``size`` the
+            model's :func:`input_size` (160 for FaceNet).
         model: the encoder ``f`` (e.g. :func:`facelib.models.facenet`).
         preprocessing: ``"course"`` or ``"standardize"`` (see :func:`facelib.models.inception_resnet.preprocess`).
         batch_size: images per forward pass.
         progress: show a progress bar (default: ``facelib.config.settings.progress`` and more than one batch).
 
     Returns:
-        ``(m, 128) float32``, each row of unit L2 norm.
+        ``(m, d) float32``, each row of unit L2 norm (``d`` = the model's output size, 128 for FaceNet).
     """
     from facelib.evaluation import encode
     from facelib.models.inception_resnet import preprocess
@@ -131,7 +141,8 @@ def img_to_encoding(image: ImageLike, model, *, preprocessing: str = "course", d
     Returns:
         ``(1, 128) float32`` with unit L2 norm.
     """
-    face = face_crop(image) if detect else course_image(image)
+    rgb, size = to_rgb_uint8(image), input_size(model)
+    face = _face_crop(rgb, describe(image), size=size) if detect else _course_resize(rgb, size)
     return encode_faces(face[None], model, preprocessing=preprocessing, progress=False)
 
 

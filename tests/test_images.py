@@ -62,3 +62,15 @@ def test_to_rgb_uint8_accepts_arrays_and_rejects_bad_shapes(rgb):
         images.to_rgb_uint8(np.zeros((5, 5, 2)))
     with pytest.raises(ValueError, match=r"got \(0, 4, 3\)"):
         images.to_rgb_uint8(np.zeros((0, 4, 3)))
+
+
+def test_an_rgb_uint8_array_passes_through_without_a_copy(rgb):
+    assert images.to_rgb_uint8(rgb) is rgb  # inner functions receive the array converted at the entry
+    grey = rgb[..., 0]
+    assert images.to_rgb_uint8(grey) is not grey and images.to_rgb_uint8(grey).shape == (12, 10, 3)
+
+
+def test_describe_names_the_file_or_the_array():
+    assert images.describe("photos/ann.jpg") == "photos/ann.jpg"
+    assert images.describe(np.zeros((4, 5, 3), np.uint8)) == "a ndarray image of shape (4, 5, 3)"
+    assert images.describe(Image.new("RGB", (7, 3))) == "a Image image of shape (7, 3)"

@@ -164,3 +164,42 @@ def test_encode_faces_is_evaluation_encode_then_unit_norm():
     np.testing.assert_allclose(encode_faces(faces, model, preprocessing="standardize", batch_size=2),
                                raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-6)
     assert encode_faces(faces[:0], model).shape == (0, 128)
+
+
+def _count_conversions(monkeypatch):
+    """Count every photo → RGB array conversion made by verification/detect (one counter for both)."""
+    from facelib import detect, images, verification
+
+    calls = []
+
+    def counting(image):
+        calls.append(type(image).__name__)
+        return images.to_rgb_uint8(image)
+
+    monkeypatch.setattr(verification, "to_rgb_uint8", counting)
+    monkeypatch.setattr(detect, "to_rgb_uint8", counting)
+    return calls
+
+
+def test_a_photo_is_converted_once_through_verify(monkeypatch, paths):
+    model = colour_encoder()
+    db = {"a": np.eye(1, 128, dtype=np.float32)}
+    for detect in (False, True):
+        calls = _count_conversions(monkeypatch)
+        verify(paths[3], "a", db, model, detect=detect)
+        who_is_it(paths[3], db, model, detect=detect)
+        assert calls == ["PosixPath", "PosixPath"], (detect, calls)  # once per question, at the entry
+
+
+def test_face_size_comes_from_the_model(paths):
+    import keras
+
+    inputs = keras.Input((96, 96, 3))
+    small = keras.Model(inputs, keras.layers.Dense(16)(keras.layers.GlobalAveragePooling2D()(inputs)))
+    assert img_to_encoding(paths[3], small).shape == (1, 16)
+    assert img_to_encoding(paths[3], small, detect=True).shape == (1, 16)
+    from facelib.face_database import FaceDatabase
+
+    db = FaceDatabase(small)
+    assert db.faces([paths[3]]).shape == (1, 96, 96, 3)
+    assert db.encode([paths[3], paths[4]]).shape == (2, 16)
