@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import tensorflow as tf
 
 from facelib.images import read_image, to_rgb_uint8
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import tensorflow as tf  # noqa: E402
 
 __all__ = [
     "ReceptiveField",
