@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make lab    create .venv, install, fetch weights/data, open JupyterLab
-#   make test   create .venv if needed, run the unit tests and nbval on every notebook
-# Other targets: make fetch | unit | nbval | demo | bench | browser-test | clean
+#   make test   create .venv if needed, run lint (ruff + mypy), the unit tests and nbval on every notebook
+# Other targets: make fetch | lint | unit | nbval | demo | bench | browser-test | clean
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -18,7 +18,7 @@ export PYTHONUNBUFFERED := 1
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: lab test unit nbval fetch demo bench browser-test clean venv
+.PHONY: lab test lint unit nbval fetch demo bench browser-test clean venv
 
 venv: $(STAMP)
 
@@ -36,9 +36,14 @@ lab: fetch
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
 
 test: fetch
-	@$(MAKE) --no-print-directory unit nbval
+	@$(MAKE) --no-print-directory lint unit nbval
 	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory browser-test; \
 	  else echo "make test: chromium not installed, browser test not run (apt-get install chromium; make browser-test)"; fi
+
+# Lint and import order (ruff), types (mypy): configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/python -m ruff check facelib tests bench tools
+	$(BIN)/python -m mypy
 
 # pytest exits 5 when it collects nothing: that is a failure here, with a clear message.
 unit: $(STAMP)

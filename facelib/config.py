@@ -45,7 +45,7 @@ class Settings:
     interactive: bool
 
     @classmethod
-    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         """Read the settings from ``environ`` (default ``os.environ``)."""
         env = os.environ if environ is None else environ
         home = Path(env.get("FACELIB_HOME") or Path.home() / ".cache" / "facelib").expanduser()

@@ -18,7 +18,8 @@ re-export them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -102,11 +103,22 @@ def conv1d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
 
 # --------------------------------------------------------------------------- 3D and any dimension
 
+def _sizes(value: int | Sequence[int], n: int) -> tuple[Any, ...] | None:
+    """``value`` repeated ``n`` times (a number) or as a tuple (one per axis).
+
+    ``None`` when that is not ``n`` positive integers.
+    """
+    t: tuple[Any, ...] = (value,) * n if np.ndim(value) == 0 else tuple(np.asarray(value).ravel().tolist())
+    if len(t) != n or any(isinstance(v, str) or int(v) != v or v < 1 for v in t):
+        return None
+    return tuple(int(v) for v in t)
+
+
 def _triple(value: int | Sequence[int], name: str) -> tuple[int, int, int]:
-    t = (value,) * 3 if np.isscalar(value) else tuple(value)  # type: ignore[arg-type]
-    if len(t) != 3 or any(int(v) != v or v < 1 for v in t):
+    t = _sizes(value, 3)
+    if t is None:
         raise ValueError(f"{name} must be a positive integer or 3 positive integers, got {value!r}")
-    return tuple(int(v) for v in t)  # type: ignore[return-value]
+    return t[0], t[1], t[2]
 
 
 def conv3d_output_shape(input_shape: Sequence[int], filters: int, kernel_size: int | Sequence[int],
@@ -143,8 +155,8 @@ def conv_param_count(kernel_size: int | Sequence[int], in_channels: int, filters
     first 3D layer, 16 filters 5×5×5 on 1 channel: ``125·1·16 + 16 = 2016``; the 1D one,
     16 filters of 5 on 1 channel: ``5·1·16 + 16 = 96`` (``ndim=1``).
     """
-    ks = (kernel_size,) * ndim if np.isscalar(kernel_size) else tuple(kernel_size)  # type: ignore[arg-type]
-    if len(ks) != ndim or any(int(k) != k or k < 1 for k in ks):
+    ks = _sizes(kernel_size, ndim)
+    if ks is None:
         raise ValueError(f"kernel_size must be a positive integer or {ndim} of them, got {kernel_size!r}")
     return int(np.prod(ks)) * int(in_channels) * int(filters) + int(filters)
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -128,7 +129,7 @@ def _photos() -> list[np.ndarray]:
                  "immunohistochemistry", "retina", "brick", "grass", "gravel"):
         try:
             img = getattr(skd, name)()
-        except Exception:  # noqa: BLE001 - an image that needs a download is simply skipped
+        except Exception:  # an image that needs a download is simply skipped
             continue
         out.append(img)
     return out
@@ -159,7 +160,7 @@ def _faces() -> list[np.ndarray]:
         import skimage.data as skd
 
         faces += [(f * 255).astype(np.uint8) for f in skd.lfw_subset()[:100]]
-    except Exception:  # noqa: BLE001
+    except Exception:  # scikit-image's LFW subset may need a download: then no LFW faces
         pass
     return faces
 
@@ -337,7 +338,7 @@ def patch_mosaic(patches: Sequence[np.ndarray], tile: int = 32, gap: int = 2) ->
 
 def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, units_per_layer: int = 4, *,
                    preprocess: Preprocess | None = None, k: int = 9, seed: int = 0,
-                   activations: Sequence[np.ndarray] | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
+                   activations: Sequence[np.ndarray] | None = None, title: str | None = None):
     """Zeiler & Fergus's figure: for each layer, the top-``k`` patches of a few units.
 
     One row per layer; each unit is a 3x3 block of its nine patches (the part of each receptive
@@ -365,7 +366,7 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
             if col >= len(units):
                 continue
             patches, _ = top_activating_patches(model, name, units[col], images, k, activations=act, pad=False)
-            mosaic = patch_mosaic(patches)
+            mosaic = patch_mosaic(list(patches))
             ax.imshow(np.clip(mosaic, 0, 1))
             ax.set_title(f"{name}\nunit {units[col]} (RF {rf.size}px)" if col == 0 else f"unit {units[col]}",
                          fontsize=8)
@@ -433,7 +434,7 @@ def activation_maximisation(model: Any, layer_name: str, unit: int, steps: int =
 
 # --------------------------------------------------------------------------- filters, feature maps
 
-def _square_grid(n: int, tile_inches: float):  # type: ignore[no-untyped-def]
+def _square_grid(n: int, tile_inches: float):
     """A near-square grid of at least ``n`` axes, ``tile_inches`` each: ``(fig, axes (rows, cols))``."""
     import matplotlib.pyplot as plt
 
@@ -442,7 +443,7 @@ def _square_grid(n: int, tile_inches: float):  # type: ignore[no-untyped-def]
     return plt.subplots(rows, cols, figsize=(cols * tile_inches, rows * tile_inches + 0.4), squeeze=False)
 
 
-def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filters"):  # type: ignore[no-untyped-def]
+def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filters"):
     """Show convolution kernels ``(k_h, k_w, n_C_prev, n_C)``: RGB when ``n_C_prev == 3``, else channel 0.
 
     Each filter is scaled to [0, 1] on its own. Returns the matplotlib figure.
@@ -464,7 +465,7 @@ def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filt
     return fig
 
 
-def plot_feature_maps(activations: Any, n: int = 16, title: str = "Feature maps"):  # type: ignore[no-untyped-def]
+def plot_feature_maps(activations: Any, n: int = 16, title: str = "Feature maps"):
     """Show the first ``n`` channels of ``(1, n_H, n_W, n_C)`` activations as images. Returns the figure."""
     a = np.asarray(tf.cast(activations, tf.float32))
     if a.ndim != 4:

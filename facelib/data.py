@@ -14,11 +14,18 @@ New code imports from those modules.
 
 from __future__ import annotations
 
-from facelib.datasets import (LFW_SUBSET_PEOPLE, FaceDataset, load_identity_folder, load_lfw_subset,
-                              load_olivetti)
+from facelib.datasets import LFW_SUBSET_PEOPLE, FaceDataset, load_identity_folder, load_lfw_subset, load_olivetti
 from facelib.images import IMAGE_SUFFIXES, ImageLike, atomic_write, read_image, save_image, to_rgb_uint8
-from facelib.sampling import (pair_dataset, pair_indices, pk_batch_indices, pk_dataset, random_flip_shift,
-                              split_by_identity, triplet_dataset, triplet_indices)
+from facelib.sampling import (
+                              pair_dataset,
+                              pair_indices,
+                              pk_batch_indices,
+                              pk_dataset,
+                              random_flip_shift,
+                              split_by_identity,
+                              triplet_dataset,
+                              triplet_indices,
+)
 
 __all__ = [
     "FaceDataset", "IMAGE_SUFFIXES", "ImageLike", "LFW_SUBSET_PEOPLE", "atomic_write", "load_identity_folder",

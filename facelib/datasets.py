@@ -46,7 +46,7 @@ class FaceDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: np.ndarray) -> "FaceDataset":
+    def subset(self, index: np.ndarray) -> FaceDataset:
         """The images selected by a boolean mask or integer index (names are kept)."""
         index = np.asarray(index)
         paths = None if self.paths is None else [p for p, keep in zip(self.paths, self._as_mask(index)) if keep]
@@ -95,13 +95,15 @@ LFW_SUBSET_PEOPLE = (
 )
 
 
-def load_lfw_subset(*, color: bool = True, resize: float = 0.5, slice_: tuple | None = (slice(70, 195), slice(78, 172))) -> FaceDataset:
+def load_lfw_subset(*, color: bool = True, resize: float = 0.5,
+                    slice_: tuple | None = (slice(70, 195), slice(78, 172))) -> FaceDataset:
     """Labeled Faces in the Wild, 10 people × 10 photos, through ``fetch_lfw_people``.
 
     Offline the verified mirror subset is used; online scikit-learn downloads full LFW and the
     same 10 people (10 photos each) are kept. The order within a person is scikit-learn's
     (shuffled with its fixed seed); use :func:`load_identity_folder` for file order.
-    ``slice_``/``resize`` are scikit-learn's (default: its 125×94 face crop at half size → 62×47); ``slice_=None, resize=1`` gives the
+    ``slice_``/``resize`` are scikit-learn's (default: its 125×94 face crop at half size → 62×47);
+    ``slice_=None, resize=1`` gives the
     whole 250×250 photo.
 
     Returns:
@@ -158,11 +160,11 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
     if isinstance(size, int):
         size = (size, size)
     images, labels, paths = [], [], []
-    for label, (name, person_files) in enumerate(files.items()):
+    for label, person_files in enumerate(files.values()):
         for f in person_files:
             arr = read_image(f)
             if size is not None:
-                arr = np.asarray(Image.fromarray(arr).resize((size[1], size[0]), Image.BILINEAR))
+                arr = np.asarray(Image.fromarray(arr).resize((size[1], size[0]), Image.Resampling.BILINEAR))
             images.append(arr)
             labels.append(label)
             paths.append(f)

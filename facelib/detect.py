@@ -22,8 +22,8 @@ functions accept paths, PIL images or arrays); the work is done by private funct
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -78,7 +78,7 @@ class Face:
 
 
 @functools.lru_cache(maxsize=1)
-def _detector():  # type: ignore[no-untyped-def]
+def _detector():
     from mtcnn import MTCNN
 
     return MTCNN()
@@ -204,7 +204,7 @@ def _crop_box(rgb: np.ndarray, face: Face, size: int, margin: int) -> np.ndarray
     x1, y1 = min(int(x + bw + margin / 2), w), min(int(y + bh + margin / 2), h)
     if x1 <= x0 or y1 <= y0:
         raise ValueError(f"face box {face.box} lies outside the {w}×{h} image")
-    return np.asarray(Image.fromarray(rgb[y0:y1, x0:x1]).resize((size, size), Image.BILINEAR))
+    return np.asarray(Image.fromarray(rgb[y0:y1, x0:x1]).resize((size, size), Image.Resampling.BILINEAR))
 
 
 def align(image: ImageLike, face: Face, size: int = 160, margin: float | None = None, *,
@@ -234,7 +234,8 @@ def _align(rgb: np.ndarray, face: Face, size: int, margin: float | None, keypoin
     dst = (TEMPLATE_5 + margin) / (1.0 + 2.0 * margin) * size
     m = similarity_transform(face.keypoints, dst)  # photo → output
     inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]  # output → photo, what PIL wants
-    out = Image.fromarray(rgb).transform((size, size), Image.AFFINE, tuple(inv.ravel()), resample=Image.BILINEAR)
+    out = Image.fromarray(rgb).transform((size, size), Image.Transform.AFFINE, tuple(inv.ravel()),
+                                         resample=Image.Resampling.BILINEAR)
     return np.asarray(out)
 
 
@@ -288,7 +289,7 @@ def detect_and_align(images: Sequence[ImageLike], *, size: int = 160, margin: fl
     return np.stack(out) if out else np.zeros((0, size, size, 3), np.uint8)
 
 
-def _chunks(images: list, chunk: int, progress: bool | None):  # type: ignore[no-untyped-def]
+def _chunks(images: list, chunk: int, progress: bool | None):
     """``(photos, their RGB arrays)`` ``chunk`` at a time, with an optional progress bar."""
     from tqdm.auto import tqdm
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from facelib import config  # noqa: E402
+from facelib import config
 
 __all__ = ["DeviceInfo", "cpu_supports_bf16", "configure", "describe", "set_seed", "setup_notebook"]
 
@@ -57,7 +57,7 @@ def _compute_capability(gpu: object) -> tuple[int, int] | None:
     except (ValueError, RuntimeError):
         return None
     cc = details.get("compute_capability")
-    return tuple(cc) if cc else None  # type: ignore[return-value]
+    return tuple(cc) if cc else None
 
 
 def describe() -> DeviceInfo:

@@ -9,7 +9,8 @@ distance equal to τ counts as the same person). Everything here takes distances
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
 
@@ -19,6 +20,10 @@ __all__ = [
 ]
 
 
+@overload
+def accepts(distance: float, threshold: float) -> bool: ...
+@overload
+def accepts(distance: np.ndarray, threshold: float) -> np.ndarray: ...
 def accepts(distance: float | np.ndarray, threshold: float) -> bool | np.ndarray:
     """The lecture's acceptance rule: "the same person" iff ``d <= τ``.
 

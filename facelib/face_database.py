@@ -11,16 +11,23 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
 from facelib.evaluation import accepts
 from facelib.images import ImageLike, atomic_write, describe
-from facelib.verification import (course_image, default_model, encode_faces, input_size, nearest_person,
-                                  person_distances, require_people)
+from facelib.verification import (
+    course_image,
+    default_model,
+    encode_faces,
+    input_size,
+    nearest_person,
+    person_distances,
+    require_people,
+)
 
 __all__ = ["FaceDatabase"]
 
@@ -50,7 +57,7 @@ class FaceDatabase:
     ``len(db)`` is the number of people.
     """
 
-    def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,  # type: ignore[no-untyped-def]
+    def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,
                  threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128") -> None:
         from facelib.models.inception_resnet import PREPROCESSING
 
@@ -68,7 +75,7 @@ class FaceDatabase:
 
     # ----------------------------------------------------------------- basics
     @property
-    def model(self):  # type: ignore[no-untyped-def]
+    def model(self):
         """The encoder, loaded on first use (shared by every database of this process)."""
         if self._model is None:
             self._model = default_model(self.model_name)
@@ -130,7 +137,9 @@ class FaceDatabase:
 
         size = input_size(self.model)
         if not self.detect:
-            return np.stack([course_image(im, size) for im in images]) if len(images) else np.zeros((0, size, size, 3), np.uint8)
+            if not len(images):
+                return np.zeros((0, size, size, 3), np.uint8)
+            return np.stack([course_image(im, size) for im in images])
         return det.detect_and_align(images, size=size, progress=progress,
                                     hint="use a photo where the face is visible "
                                          "(or FaceDatabase(detect=False) for ready-cropped faces)")
@@ -141,8 +150,8 @@ class FaceDatabase:
         ``images`` is a list of paths/arrays/PIL images, or a single one (→ ``(1, 128)``).
         """
         if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-            images = [images]  # type: ignore[list-item]
-        images = list(images)  # type: ignore[arg-type]
+            images = [images]
+        images = list(images)
         faces = self.faces(images, progress=progress)
         return encode_faces(faces, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
                             progress=progress)
@@ -158,8 +167,8 @@ class FaceDatabase:
         if not name:
             raise ValueError("a person's name must not be empty")
         if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-            images = [images]  # type: ignore[list-item]
-        images = list(images)  # type: ignore[arg-type]
+            images = [images]
+        images = list(images)
         if not images:
             raise ValueError(f"no photos given for {name!r}")
         enc = self.encode(images, progress=progress)
@@ -228,7 +237,8 @@ class FaceDatabase:
 
         if encodings is None and images is None:
             enc = np.concatenate([self._encodings[n] for n in self._names]) if self._names else np.zeros((0, 0))
-            lab = np.concatenate([[i] * len(self._encodings[n]) for i, n in enumerate(self._names)]) if self._names else []
+            lab = (np.concatenate([[i] * len(self._encodings[n]) for i, n in enumerate(self._names)])
+                   if self._names else np.zeros(0, np.int64))
         else:
             if labels is None:
                 raise ValueError("calibrate needs labels (one person label per photo)")
@@ -265,7 +275,7 @@ class FaceDatabase:
         return atomic_write(path, write)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model=None) -> "FaceDatabase":  # type: ignore[no-untyped-def]
+    def load(cls, path: str | os.PathLike, model=None) -> FaceDatabase:
         """Read a database written by :meth:`save` (``np.load(allow_pickle=False)``).
 
         Raises:
@@ -274,7 +284,8 @@ class FaceDatabase:
         """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"face database {path} does not exist (create it with `facelib enroll {path} NAME IMG...`)")
+            raise FileNotFoundError(f"face database {path} does not exist "
+                                    f"(create it with `facelib enroll {path} NAME IMG...`)")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"][()])) if "meta" in z.files else None
@@ -287,9 +298,11 @@ class FaceDatabase:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path} is not a readable face database file ({type(exc).__name__}: {exc})") from None
         if meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{path} has face-database format version {meta.get('version')}; this facelib reads {_FORMAT_VERSION}")
+            raise ValueError(f"{path} has face-database format version {meta.get('version')}; "
+                             f"this facelib reads {_FORMAT_VERSION}")
         names = list(meta["names"])
-        if enc.ndim != 2 or owner.shape != (len(enc),) or (len(owner) and (owner.min() < 0 or owner.max() >= len(names))):
+        bad_owner = len(owner) and (owner.min() < 0 or owner.max() >= len(names))
+        if enc.ndim != 2 or owner.shape != (len(enc),) or bad_owner:
             raise ValueError(f"{path} is inconsistent: encodings {enc.shape}, owners {owner.shape}, {len(names)} names")
         db = cls(model, preprocessing=meta["preprocessing"], detect=bool(meta["detect"]),
                  threshold=meta["threshold"], model_name=meta.get("model", "facenet-keras-128"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 __all__ = ["IMAGE_SUFFIXES", "ImageLike", "atomic_write", "describe", "read_image", "save_image", "to_rgb_uint8"]
 
 #: Anything :func:`read_image`/:func:`to_rgb_uint8` accept: a path, a PIL image or an array.
-ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
+ImageLike = str | os.PathLike | Image.Image | np.ndarray
 
 #: File suffixes taken as images when a folder is scanned (e.g. :func:`facelib.datasets.load_identity_folder`).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")

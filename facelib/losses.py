@@ -25,7 +25,7 @@ uses ||·|| instead. All losses are TensorFlow functions usable with ``model.com
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
@@ -59,7 +59,8 @@ def triplet_loss(y_true: object, y_pred: Sequence[tf.Tensor] | tf.Tensor, alpha:
     else:
         y_pred = tf.convert_to_tensor(y_pred, tf.float32)
         if y_pred.shape.rank != 3 or y_pred.shape[0] != 3:
-            raise ValueError(f"y_pred must be (anchor, positive, negative) or a (3, m, d) tensor; got shape {y_pred.shape}")
+            raise ValueError("y_pred must be (anchor, positive, negative) or a (3, m, d) tensor; "
+                             f"got shape {y_pred.shape}")
         anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]
     shapes = [anchor.shape, positive.shape, negative.shape]
     if any(s.rank != 2 for s in shapes) or not (shapes[0].is_compatible_with(shapes[1])

@@ -23,7 +23,7 @@ pre-computed once and compared with :func:`verification_scores`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -64,7 +64,8 @@ class SiameseNetwork(keras.Model):
 
     def call(self, inputs: Sequence[tf.Tensor], training: bool | None = None) -> tuple[tf.Tensor, ...]:
         if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
-            raise ValueError("a SiameseNetwork takes a tuple of 2 (pair) or 3 (anchor, positive, negative) image batches")
+            raise ValueError("a SiameseNetwork takes a tuple of 2 (pair) or 3 (anchor, positive, negative) "
+                             "image batches")
         return tuple(self.encoder(x, training=training) for x in inputs)
 
     def _compute(self, x, y, training: bool) -> tf.Tensor:
@@ -171,5 +172,6 @@ def verification_scores(model: keras.Model, enc_a: np.ndarray, enc_b: np.ndarray
     if enc_a.shape != enc_b.shape or enc_a.ndim != 2:
         raise ValueError(f"expected two (n, d) encodings of the same shape; got {enc_a.shape} and {enc_b.shape}")
     head = model.get_layer("verification_head") if model.name != "verification_head" else model
-    out = [np.asarray(head([enc_a[i:i + batch_size], enc_b[i:i + batch_size]])) for i in range(0, len(enc_a), batch_size)]
+    out = [np.asarray(head([enc_a[i:i + batch_size], enc_b[i:i + batch_size]]))
+           for i in range(0, len(enc_a), batch_size)]
     return np.concatenate(out).reshape(-1).astype(np.float32)

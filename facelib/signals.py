@@ -232,7 +232,8 @@ def make_detector_windows(signal: np.ndarray, beats: np.ndarray, start: int, sto
     anywhere = rng.integers(lo, hi, 4 * n_neg)
     cand = np.concatenate([hard, anywhere])
     cand = cand[(cand >= lo) & (cand < hi)]
-    nearest = np.abs(beats[np.clip(np.searchsorted(beats, cand), 1, len(beats) - 1)[:, None] + np.array([-1, 0])] - cand[:, None]).min(1)
+    around = np.clip(np.searchsorted(beats, cand), 1, len(beats) - 1)[:, None] + np.array([-1, 0])
+    nearest = np.abs(beats[around] - cand[:, None]).min(1)
     cand = cand[nearest >= min_gap]
     neg = np.concatenate([cand[: n_neg // 2], rng.permutation(cand[n_neg // 2:])[: n_neg - n_neg // 2]])
     centres = np.concatenate([pos, neg])
@@ -462,7 +463,8 @@ def train_beat_classifier(record: ECGRecord | None = None, *, epochs: int = 20, 
     y = (record.window_labels[keep] == 2).astype(np.int64)
     cut = time_split(len(record.signal), train_fraction)
     train = record.window_centers[keep] < cut
-    counts = {"train": np.bincount(y[train], minlength=2).tolist(), "test": np.bincount(y[~train], minlength=2).tolist()}
+    counts = {"train": np.bincount(y[train], minlength=2).tolist(),
+              "test": np.bincount(y[~train], minlength=2).tolist()}
     n0, n1 = counts["train"]
     weights = {0: len(y[train]) / (2 * n0), 1: len(y[train]) / (2 * max(n1, 1))}
     model = beat_classifier()

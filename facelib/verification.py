@@ -20,7 +20,8 @@ most accurate ``τ`` for your own photos.
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Sequence
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -28,6 +29,9 @@ from PIL import Image
 from facelib import config
 from facelib.evaluation import accepts
 from facelib.images import ImageLike, describe, to_rgb_uint8
+
+if TYPE_CHECKING:  # at run time FaceDatabase is re-exported lazily (face_database imports this module)
+    from facelib.face_database import FaceDatabase
 
 __all__ = [
     "COURSE_THRESHOLD", "FaceDatabase", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
@@ -40,14 +44,14 @@ COURSE_THRESHOLD = 0.7
 
 
 @functools.lru_cache(maxsize=2)
-def default_model(weights: str = "facenet-keras-128"):  # type: ignore[no-untyped-def]
+def default_model(weights: str = "facenet-keras-128"):
     """The pretrained FaceNet, built and loaded once per process (:func:`facelib.models.facenet`)."""
     from facelib.models.inception_resnet import facenet
 
     return facenet(weights)
 
 
-def input_size(model) -> int:  # type: ignore[no-untyped-def]
+def input_size(model) -> int:
     """Side of the square face a model takes: ``model.input_shape`` ``(None, size, size, 3)`` (160 for FaceNet)."""
     shape = tuple(model.input_shape)
     if len(shape) != 4 or shape[1] is None or shape[1] != shape[2]:
@@ -71,7 +75,7 @@ def course_image(image: ImageLike, size: int = 160) -> np.ndarray:
 def _course_resize(rgb: np.ndarray, size: int) -> np.ndarray:
     if rgb.shape[:2] == (size, size):
         return rgb
-    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.NEAREST))
 
 
 def face_crop(image: ImageLike, *, size: int = 160, keypoints: bool = True, margin: float | None = None,
@@ -93,7 +97,7 @@ def _face_crop(rgb: np.ndarray, name: str, *, size: int, keypoints: bool = True,
     return detect._align(rgb, face, size, margin, keypoints)
 
 
-def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = 32,  # type: ignore[no-untyped-def]
+def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = 32,
                  progress: bool | None = None) -> np.ndarray:
     """Encode face crops in batches and normalise each encoding to unit length.
 
@@ -123,7 +127,7 @@ def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", bat
     return emb / np.maximum(norms, 1e-12)
 
 
-def img_to_encoding(image: ImageLike, model, *, preprocessing: str = "course", detect: bool = False) -> np.ndarray:  # type: ignore[no-untyped-def]
+def img_to_encoding(image: ImageLike, model, *, preprocessing: str = "course", detect: bool = False) -> np.ndarray:
     """The course's ``img_to_encoding``: one photo → its unit-norm encoding ``f(x)``.
 
     With the defaults this is exactly the course's function: Keras' ``load_img(path,
@@ -186,8 +190,8 @@ def nearest_person(encoding: np.ndarray, database: Mapping[str, np.ndarray]) -> 
     return dists[name], name
 
 
-def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], model,  # type: ignore[no-untyped-def]
-           threshold: float = COURSE_THRESHOLD, **encode_kwargs: object) -> tuple[float, bool]:
+def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], model,
+           threshold: float = COURSE_THRESHOLD, **encode_kwargs: Any) -> tuple[float, bool]:
     """Is the person in ``image`` really ``identity``? (face verification, 1:1)
 
     Args:
@@ -204,13 +208,13 @@ def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], 
     if identity not in database:
         known = ", ".join(sorted(database)) or "nobody"
         raise KeyError(f"{identity!r} is not in the database (it holds: {known})")
-    encoding = img_to_encoding(image, model, **encode_kwargs)  # type: ignore[arg-type]
+    encoding = img_to_encoding(image, model, **encode_kwargs)
     dist = person_distances(encoding, {identity: database[identity]})[identity]
     return dist, accepts(dist, threshold)
 
 
-def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # type: ignore[no-untyped-def]
-              threshold: float = COURSE_THRESHOLD, **encode_kwargs: object) -> tuple[float, str | None]:
+def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,
+              threshold: float = COURSE_THRESHOLD, **encode_kwargs: Any) -> tuple[float, str | None]:
     """Who is in ``image``? (face recognition, 1:K)
 
     Finds the enrolled person whose encoding is nearest to ``f(image)``.
@@ -223,7 +227,7 @@ def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # ty
         ValueError: the database is empty.
     """
     require_people(database)
-    encoding = img_to_encoding(image, model, **encode_kwargs)  # type: ignore[arg-type]
+    encoding = img_to_encoding(image, model, **encode_kwargs)
     min_dist, identity = nearest_person(encoding, database)
     return min_dist, (identity if accepts(min_dist, threshold) else None)
 

@@ -23,9 +23,10 @@ What lives here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class MNI152:
     @property
     def shape(self) -> tuple[int, int, int]:
         """The grid shape, ``(197, 233, 189)``."""
-        return tuple(self.t1.shape)  # type: ignore[return-value]
+        return tuple(self.t1.shape)
 
     @property
     def brain_mask(self) -> np.ndarray:
@@ -99,7 +100,7 @@ def _read_nifti(path: Path, what: str) -> tuple[np.ndarray, Any]:
 
     if not path.is_file():
         raise FileNotFoundError(f"{what} NIfTI file {path} not found (run `facelib fetch {what}`)")
-    img = nib.load(str(path))
+    img: Any = nib.load(str(path))  # a Nifti1Image (nibabel's stubs only know the base class)
     if tuple(img.shape) != MNI152_SHAPE:
         raise ValueError(f"{what} {path}: expected a {MNI152_SHAPE} volume, got shape {tuple(img.shape)}")
     return np.asarray(img.dataobj, dtype=np.float32), img
@@ -449,7 +450,6 @@ def run_video_experiment(*, n_train: int = 2000, n_test: int = 500, frames: int 
     Returns:
         ``{"acc_3d", "acc_2d", "params_3d", "params_2d", "models": (m3, m2), "test": (x, y)}``.
     """
-    import keras
 
     xtr, ytr = make_motion_videos(n_train, frames=frames, size=size, seed=seed)
     xte, yte = make_motion_videos(n_test, frames=frames, size=size, seed=seed + 1)

@@ -11,7 +11,6 @@ import pytest
 from facelib import conv_arithmetic as C
 from facelib import signals, volumes
 
-
 # --------------------------------------------------------------------------- output length vs Keras
 
 def keras_conv1d_length(n: int, f: int, stride: int, padding: str) -> int:
@@ -25,7 +24,8 @@ def test_conv1d_output_length_matches_keras(padding: str) -> None:
     for n, f, stride in itertools.product([5, 8, 14, 17, 32], [1, 2, 3, 5], [1, 2, 3]):
         if padding == "valid" and f > n:
             continue
-        assert C.conv1d_output_length(n, f, stride, padding) == keras_conv1d_length(n, f, stride, padding), (n, f, stride)
+        expected = keras_conv1d_length(n, f, stride, padding)
+        assert C.conv1d_output_length(n, f, stride, padding) == expected, (n, f, stride)
         checked += 1
     assert checked == 60
 
@@ -127,8 +127,10 @@ def test_conv_param_count_matches_keras(k, c, n, ndim) -> None:
     assert C.conv_param_count(k, c, n, ndim=ndim) == layer.count_params()
 
 
-@pytest.mark.parametrize("args, word", [(((14, 14, 14), 16, 5), "input_shape"), (((14, 14, 14, 1), 16, 0), "kernel_size"),
-                                        (((14, 14, 14, 1), 0, 5), "filters"), (((14, 14, 14, 1), 16, (5, 5)), "kernel_size")])
+@pytest.mark.parametrize("args, word", [
+    (((14, 14, 14), 16, 5), "input_shape"), (((14, 14, 14, 1), 16, 0), "kernel_size"),
+    (((14, 14, 14, 1), 0, 5), "filters"), (((14, 14, 14, 1), 16, (5, 5)), "kernel_size"),
+])
 def test_conv3d_output_shape_bad_arguments(args, word) -> None:
     with pytest.raises(ValueError, match=word):
         C.conv3d_output_shape(*args)
@@ -169,7 +171,8 @@ def test_conv3d_numpy_equals_scipy_single_channel() -> None:
 
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(6, 7, 8)), rng.normal(size=(3, 2, 4))
-    np.testing.assert_allclose(C.conv3d_numpy(x[..., None], w[..., None, None])[..., 0], correlate(x, w, "valid"), atol=1e-10)
+    got = C.conv3d_numpy(x[..., None], w[..., None, None])[..., 0]
+    np.testing.assert_allclose(got, correlate(x, w, "valid"), atol=1e-10)
 
 
 @pytest.mark.parametrize("x, w, word", [(np.zeros((5, 5, 5)), np.zeros((3, 3, 3, 1, 1)), "x"),

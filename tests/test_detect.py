@@ -7,8 +7,18 @@ import pytest
 from PIL import Image
 
 from facelib import assets, images
-from facelib.detect import (TEMPLATE_5, Face, NoFaceFoundError, align, crop_box, detect_face, detect_faces,
-                            detect_faces_batch, main_face, similarity_transform)
+from facelib.detect import (
+    TEMPLATE_5,
+    Face,
+    NoFaceFoundError,
+    align,
+    crop_box,
+    detect_face,
+    detect_faces,
+    detect_faces_batch,
+    main_face,
+    similarity_transform,
+)
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,6 @@ def test_setup_notebook_prints_one_line(capsys, monkeypatch):
         warnings.simplefilter("default")
         device.setup_notebook(seed=1)  # installs its filters inside this context
         warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided "
-                      "as a tf.data.Dataset.", UserWarning)
-        warnings.warn("a warning students should still see", UserWarning)
+                      "as a tf.data.Dataset.", UserWarning, stacklevel=1)
+        warnings.warn("a warning students should still see", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["a warning students should still see"]

@@ -1,4 +1,4 @@
-"""facelib.models.inception_resnet (builder facelib.models.facenet): architecture, weights by layer name, registered layers, preprocessing."""
+"""facelib.models.inception_resnet (builder ``facenet``): architecture, weights by layer name, layers, preprocessing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from facelib import assets
-from facelib.models.inception_resnet import (ScaleSum, facenet, inception_resnet_v1, load_facenet_weights,
-                                             preprocess)
+from facelib.models.inception_resnet import ScaleSum, facenet, inception_resnet_v1, load_facenet_weights, preprocess
 
 
 @pytest.fixture(scope="module")

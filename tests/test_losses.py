@@ -10,7 +10,6 @@ import tensorflow as tf
 
 from facelib import losses
 
-
 # --------------------------------------------------------------------------- NumPy references
 
 def np_dist(e: np.ndarray, squared: bool) -> np.ndarray:

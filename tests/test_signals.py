@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from facelib import signals as S  # noqa: E402
-
+from facelib import signals as S
 
 # --------------------------------------------------------------------------- loaders
 

@@ -9,8 +9,17 @@ from lfw_faces import lfw_encodings, lfw_labels, lfw_paths
 from PIL import Image
 
 from facelib.checks.verification import colour_encoder
-from facelib.verification import (COURSE_THRESHOLD, course_image, default_model, encode_faces, img_to_encoding,
-                                  nearest_person, person_distances, verify, who_is_it)
+from facelib.verification import (
+    COURSE_THRESHOLD,
+    course_image,
+    default_model,
+    encode_faces,
+    img_to_encoding,
+    nearest_person,
+    person_distances,
+    verify,
+    who_is_it,
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +139,7 @@ def test_nearest_person_hand_worked_and_shared_by_who_is_it_and_the_database():
     assert nearest_person(np.array([[0.5, 0.0]]), db) == (0.5, "a")  # a tie goes to the first enrolled
     model = colour_encoder()
     img = np.full((160, 160, 3), (120, 120, 40), np.uint8)
-    people = {"r": np.full((160, 160, 3), (200, 40, 40), np.uint8), "g": np.full((160, 160, 3), (40, 200, 40), np.uint8)}
+    people = {n: np.full((160, 160, 3), c, np.uint8) for n, c in (("r", (200, 40, 40)), ("g", (40, 200, 40)))}
     enc = {n: img_to_encoding(im, model) for n, im in people.items()}
     fdb = FaceDatabase(model, detect=False)
     for n, im in people.items():

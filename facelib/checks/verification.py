@@ -9,11 +9,11 @@ NumPy, independently of :mod:`facelib.verification`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from facelib.checks.core import Case, compare, report
+from facelib.checks.core import Case, Verdict, compare, report
 from facelib.evaluation import accepts
 from facelib.verification import COURSE_THRESHOLD
 
@@ -31,7 +31,7 @@ def _w() -> np.ndarray:
     return np.random.default_rng(_SEED).normal(size=(3, 128)).astype(np.float32)
 
 
-def colour_encoder():  # type: ignore[no-untyped-def]
+def colour_encoder():
     """The checks' stand-in for FaceNet: ``(m, 160, 160, 3) → (m, 128)``, ``mean colour @ W``."""
     import keras
 
@@ -56,7 +56,7 @@ def _database(people: tuple[str, ...] = ("younes", "kian", "bertrand")) -> dict[
     return {n: _ref_encoding(n).astype(np.float32) for n in people}
 
 
-def check_verify(verify: Callable) -> bool:
+def check_verify(verify: Callable) -> Verdict:
     """Check ``verify(image, identity, database, model) -> (dist, door_open)`` (threshold 0.7)."""
 
     def cases() -> list[Case]:
@@ -79,7 +79,7 @@ def check_verify(verify: Callable) -> bool:
     return report("check_verify", cases)
 
 
-def check_who_is_it(who_is_it: Callable) -> bool:
+def check_who_is_it(who_is_it: Callable) -> Verdict:
     """Check ``who_is_it(image, database, model) -> (min_dist, identity or None)`` (threshold 0.7)."""
 
     def cases() -> list[Case]:

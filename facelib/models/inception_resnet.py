@@ -25,12 +25,11 @@ Preprocessing — what the pixels look like when they enter the network (:func:`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
-
-import numpy as np
 
 import keras
+import numpy as np
 from keras import layers
 
 from facelib.verification import COURSE_THRESHOLD
@@ -62,14 +61,14 @@ class ScaleSum(layers.Layer):
         super().__init__(**kwargs)
         self.scale = float(scale)
 
-    def call(self, inputs: Sequence) -> object:  # noqa: D102
+    def call(self, inputs: Sequence) -> object:
         x, r = inputs
         return x + self.scale * r
 
-    def compute_output_shape(self, input_shape: Sequence) -> tuple:  # noqa: D102
+    def compute_output_shape(self, input_shape: Sequence) -> tuple:
         return tuple(input_shape[0])
 
-    def get_config(self) -> dict:  # noqa: D102
+    def get_config(self) -> dict:
         return {**super().get_config(), "scale": self.scale}
 
 
@@ -80,7 +79,7 @@ def _name(prefix: str | None, name: str, branch: int | None = None) -> str | Non
 
 
 def _conv_bn(x, filters: int, kernel_size, strides: int = 1, padding: str = "same",
-             activation: str | None = "relu", use_bias: bool = False, name: str | None = None):  # type: ignore[no-untyped-def]
+             activation: str | None = "relu", use_bias: bool = False, name: str | None = None):
     """Conv2D (+ BatchNorm without γ when there is no bias) (+ ReLU), named as in the .h5 file."""
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
     if not use_bias:
@@ -91,7 +90,7 @@ def _conv_bn(x, filters: int, kernel_size, strides: int = 1, padding: str = "sam
     return x
 
 
-def _block(x, scale: float, block_type: str, idx: int, activation: str | None = "relu"):  # type: ignore[no-untyped-def]
+def _block(x, scale: float, block_type: str, idx: int, activation: str | None = "relu"):
     """One Inception-ResNet block (A = Block35, B = Block17, C = Block8)."""
     p = f"{block_type}_{idx}"
     if block_type == "Block35":

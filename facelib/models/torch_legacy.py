@@ -172,7 +172,7 @@ def load_legacy(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"weights file {path} does not exist")
     source = str(path)
     with path.open("rb") as raw:
-        fh = io.BufferedReader(raw)  # type: ignore[arg-type]
+        fh = io.BufferedReader(raw)
 
         def load() -> Any:
             unpickler = RestrictedUnpickler(fh, source=source)
