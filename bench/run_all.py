@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import machine  # bench/report.py: this script's folder is on sys.path
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from report import machine  # noqa: E402
 
 
 def main() -> int:
@@ -50,7 +50,8 @@ def main() -> int:
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
         result = "" if r["ok"] is None else ("pass" if r["ok"] else "**miss**")
-        lines.append(f"| {r['bench']} | {r['figure']} | {r['target']} | {r['measured']:.4g}{r['unit']} | {ratio} | {result} |")
+        measured = f"{r['measured']:.4g}{r['unit']}"
+        lines.append(f"| {r['bench']} | {r['figure']} | {r['target']} | {measured} | {ratio} | {result} |")
     lines.append("\nSeconds per script: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ".")
     if failures:
         lines.append("\nFailed scripts: " + "; ".join(failures) + ".")
