@@ -40,7 +40,8 @@ def _first_seconds(rec: signals.ECGRecord, seconds: float) -> signals.ECGRecord:
     windows = (rec.window_centers >= 128) & (rec.window_centers < n - 128)
     return dataclasses.replace(rec, signal=rec.signal[:n], signals=rec.signals[:n],
                                beat_samples=rec.beat_samples[beats], beat_symbols=rec.beat_symbols[beats],
-                               windows=rec.windows[windows], window_labels=rec.window_labels[windows], window_centers=rec.window_centers[windows])
+                               windows=rec.windows[windows], window_labels=rec.window_labels[windows],
+                               window_centers=rec.window_centers[windows])
 
 
 def main() -> int:
