@@ -91,8 +91,9 @@ def gradient_case(what: str, fn: Callable[..., Any], inputs: Sequence[Any], *,
                   rtol: float = 1e-4, atol: float = 1e-5) -> Case:
     """Check that a gradient flows from ``fn(*inputs, **kwargs)`` back to ``inputs[k]`` for k in ``wrt``.
 
-    Float arrays among ``inputs`` (NumPy arrays, lists, Python floats) become ``tf.float32``
-    tensors; anything else (labels, strings, ``None``, tensors) is passed as it is. The inputs
+    Float arrays among ``inputs`` (NumPy float arrays, lists, tuples of equal-shape arrays) become
+    ``tf.float32`` tensors, as do Python floats listed in ``wrt``; anything else (integer labels,
+    strings, ``None``, hyper-parameters such as a margin, tensors) is passed as it is. The inputs
     listed in ``wrt`` are watched by a ``tf.GradientTape``; the case passes when the result is a
     TensorFlow tensor, the gradient of ``sum(result)`` with respect to each watched input exists
     and is finite, and — if ``expected_grads`` is given (one array per ``wrt`` entry, e.g. a
@@ -104,15 +105,16 @@ def gradient_case(what: str, fn: Callable[..., Any], inputs: Sequence[Any], *,
     """
     import tensorflow as tf
 
-    def as_tensor(x: Any) -> Any:
-        if isinstance(x, (float, list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+    def as_tensor(x: Any, watched: bool) -> Any:
+        if (isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+                or (watched and isinstance(x, (int, float)))):
             try:
                 return tf.convert_to_tensor(np.asarray(x, np.float32))
             except (TypeError, ValueError):
                 return x
         return x
 
-    xs = [as_tensor(x) for x in inputs]
+    xs = [as_tensor(x, k in wrt) for k, x in enumerate(inputs)]
     for k in wrt:
         if not (tf.is_tensor(xs[k]) and xs[k].dtype.is_floating):
             raise ValueError(f"gradient_case({what!r}): inputs[{k}] is not a float array")
@@ -153,7 +155,8 @@ def _short(x: Any) -> str:
     arr = np.asarray(x) if not isinstance(x, (str, tuple)) else None
     if arr is not None and arr.dtype.kind in "fiub":
         if arr.size == 1:
-            return f"{float(arr):.6g}"
+            value = f"{float(arr.reshape(-1)[0]):.6g}"
+            return value if arr.ndim == 0 else f"{value} (shape {arr.shape})"
         return np.array2string(arr, precision=4, threshold=8)
     return repr(x)
 
