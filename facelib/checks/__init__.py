@@ -13,9 +13,11 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import Case, CheckFailed, Verdict, compare, report
+from facelib.checks.core import (GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case,
+                                 report)
 
-__all__ = ["Case", "CheckFailed", "Verdict", "compare", "report"]
+__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
+           "report"]
 
 
 def __getattr__(name: str) -> Any:

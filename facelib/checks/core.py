@@ -1,13 +1,28 @@
-"""Shared machinery of the exercise self-checks: compare, collect, report."""
+"""Shared machinery of the exercise self-checks: compare, collect, report.
+
+- :func:`compare` one value against a reference (shape, then values);
+- :func:`gradient_case` run the student's function on TensorFlow tensors under a ``GradientTape``
+  and check that a gradient reaches the inputs (a NumPy answer that could never train fails, with
+  :data:`GRADIENT_HINT` as the reason);
+- :func:`report` run the cases, print ✓/✗ lines and a verdict; an untouched stub
+  (``raise NotImplementedError``) prints :data:`NOT_ATTEMPTED` and is never a pass.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Case", "CheckFailed", "Verdict", "compare", "report"]
+__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
+           "report"]
+
+#: The reason given when no gradient can flow through the student's function.
+GRADIENT_HINT = "use TensorFlow ops so the gradient can flow"
+#: Printed (after the check's name) for an untouched exercise stub.
+NOT_ATTEMPTED = ("not attempted yet — replace the `raise NotImplementedError` under # YOUR CODE HERE "
+                 "with your code, run that cell, then run this check again.")
 
 
 class Verdict:
@@ -70,13 +85,78 @@ def compare(what: str, expected: Any, got: Any, *, rtol: float = 1e-4, atol: flo
     return Case(what, expected, got, True)
 
 
+def gradient_case(what: str, fn: Callable[..., Any], inputs: Sequence[Any], *,
+                  wrt: Sequence[int] = (0,), kwargs: Mapping[str, Any] | None = None,
+                  expected_grads: Sequence[Any] | None = None,
+                  rtol: float = 1e-4, atol: float = 1e-5) -> Case:
+    """Check that a gradient flows from ``fn(*inputs, **kwargs)`` back to ``inputs[k]`` for k in ``wrt``.
+
+    Float arrays among ``inputs`` (NumPy float arrays, lists, tuples of equal-shape arrays) become
+    ``tf.float32`` tensors, as do Python floats listed in ``wrt``; anything else (integer labels,
+    strings, ``None``, hyper-parameters such as a margin, tensors) is passed as it is. The inputs
+    listed in ``wrt`` are watched by a ``tf.GradientTape``; the case passes when the result is a
+    TensorFlow tensor, the gradient of ``sum(result)`` with respect to each watched input exists
+    and is finite, and — if ``expected_grads`` is given (one array per ``wrt`` entry, e.g. a
+    hand-worked or NumPy-derived gradient) — matches it within ``rtol``/``atol``.
+
+    A NumPy implementation returns an ``ndarray`` (or a tensor disconnected from the inputs): the
+    case fails with :data:`GRADIENT_HINT`. A ``NotImplementedError`` from ``fn`` is *not* caught
+    here, so :func:`report` still prints "not attempted yet" for the stub.
+    """
+    import tensorflow as tf
+
+    def as_tensor(x: Any, watched: bool) -> Any:
+        if (isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+                or (watched and isinstance(x, (int, float)))):
+            try:
+                return tf.convert_to_tensor(np.asarray(x, np.float32))
+            except (TypeError, ValueError):
+                return x
+        return x
+
+    xs = [as_tensor(x, k in wrt) for k, x in enumerate(inputs)]
+    for k in wrt:
+        if not (tf.is_tensor(xs[k]) and xs[k].dtype.is_floating):
+            raise ValueError(f"gradient_case({what!r}): inputs[{k}] is not a float array")
+    with tf.GradientTape(persistent=False) as tape:
+        for k in wrt:
+            tape.watch(xs[k])
+        out = fn(*xs, **(kwargs or {}))
+        target = tf.reduce_sum(out) if tf.is_tensor(out) and out.dtype.is_floating else None
+    if not tf.is_tensor(out):
+        return Case(what, "a TensorFlow tensor", f"{type(out).__name__}", False,
+                    f"your function returned a {type(out).__name__}, not a tf.Tensor: {GRADIENT_HINT} "
+                    "(tf.reduce_sum, tf.square, tf.maximum… instead of np.*, .numpy() or float())")
+    if not out.dtype.is_floating:
+        return Case(what, "a float tensor", f"{out.dtype.name} tensor", False,
+                    f"the result is {out.dtype.name}: {GRADIENT_HINT}")
+    grads = tape.gradient(target, [xs[k] for k in wrt])
+    missing = [k for k, g in zip(wrt, grads) if g is None]
+    if missing:
+        return Case(what, "a gradient for every input", f"no gradient for input(s) {missing}", False,
+                    f"no gradient reaches input(s) {missing}: {GRADIENT_HINT} (a NumPy step, .numpy(), "
+                    "float() or tf.constant(...) of a NumPy result cuts the tape)")
+    bad = [k for k, g in zip(wrt, grads) if not bool(np.all(np.isfinite(g.numpy())))]
+    if bad:
+        return Case(what, "finite gradients", f"NaN/inf gradient for input(s) {bad}", False,
+                    f"the gradient for input(s) {bad} is NaN or infinite (e.g. sqrt or division at 0)")
+    if expected_grads is not None:
+        for k, g, e in zip(wrt, grads, expected_grads):
+            c = compare(f"{what}: gradient for input {k}", e, g, rtol=rtol, atol=atol)
+            if not c.ok:
+                c.detail = f"the gradient for input {k} is wrong: {c.detail}"
+                return c
+    return Case(what, "a gradient", "a gradient", True)
+
+
 def _short(x: Any) -> str:
     if hasattr(x, "numpy"):
         x = x.numpy()
     arr = np.asarray(x) if not isinstance(x, (str, tuple)) else None
     if arr is not None and arr.dtype.kind in "fiub":
         if arr.size == 1:
-            return f"{float(arr):.6g}"
+            value = f"{float(arr.reshape(-1)[0]):.6g}"
+            return value if arr.ndim == 0 else f"{value} (shape {arr.shape})"
         return np.array2string(arr, precision=4, threshold=8)
     return repr(x)
 
@@ -94,8 +174,7 @@ def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, r
         try:
             cases = cases()
         except NotImplementedError:
-            print(f"{name}: not attempted yet — replace the `raise NotImplementedError` under "
-                  "# YOUR CODE HERE with your code, run that cell, then run this check again.")
+            print(f"{name}: {NOT_ATTEMPTED}")
             return Verdict(False)
         except Exception as exc:  # the student's code raised: say so plainly
             cases = [Case("running your function", "no error", f"{type(exc).__name__}: {exc}", False,

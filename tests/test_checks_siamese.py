@@ -1,0 +1,66 @@
+"""facelib.checks.siamese (lesson 02): right answers pass, typical mistakes fail, stubs wait."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from facelib import losses
+from facelib.checks import GRADIENT_HINT, CheckFailed
+from facelib.checks import siamese as checks
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _same(e1, e2, tau):
+    d = np.sqrt(((np.asarray(e1) - np.asarray(e2)) ** 2).sum(1))
+    return d, d <= tau
+
+
+def test_same_person(capsys):
+    assert checks.check_same_person(_same)
+    with pytest.raises(CheckFailed):  # strict < misses d == tau
+        checks.check_same_person(lambda a, b, t: (_same(a, b, t)[0], _same(a, b, t)[0] < t))
+    with pytest.raises(CheckFailed):  # squared distance
+        checks.check_same_person(lambda a, b, t: (_same(a, b, t)[0] ** 2, _same(a, b, t)[0] ** 2 <= t))
+    assert "expected" in capsys.readouterr().out
+    assert not checks.check_same_person(stub)
+
+
+def contrastive(y, d, margin):
+    return tf.reduce_mean(y * tf.square(d) + (1.0 - y) * tf.square(tf.maximum(margin - d, 0.0)))
+
+
+def test_contrastive_loss_accepts_the_reference_and_facelib(capsys):
+    assert checks.check_contrastive_loss(contrastive)
+    assert checks.check_contrastive_loss(losses.contrastive_loss)
+    assert "all 7 checks passed" in capsys.readouterr().out
+    assert not checks.check_contrastive_loss(stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda y, d, m: tf.reduce_sum(y * tf.square(d) + (1.0 - y) * tf.square(tf.maximum(m - d, 0.0))),  # sum
+    lambda y, d, m: tf.reduce_mean((1.0 - y) * tf.square(d) + y * tf.square(tf.maximum(m - d, 0.0))),  # y swapped
+    lambda y, d, m: tf.reduce_mean(y * tf.square(d) + (1.0 - y) * tf.maximum(m - d, 0.0)),  # hinge not squared
+    lambda y, d, m: tf.reduce_mean(y * tf.square(d) + (1.0 - y) * tf.square(tf.maximum(m - tf.square(d), 0.0))),
+    lambda y, d, m: tf.reduce_mean(y * d + (1.0 - y) * tf.square(tf.maximum(m - d, 0.0))),  # d not squared
+], ids=["sum-not-mean", "y-swapped", "hinge-not-squared", "margin-on-d-squared", "d-not-squared"])
+def test_contrastive_loss_catches_mistakes(wrong):
+    with pytest.raises(CheckFailed):
+        checks.check_contrastive_loss(wrong)
+
+
+def test_contrastive_loss_numpy_gets_the_gradient_hint(capsys):
+    def numpy_loss(y, d, m):
+        y, d = np.asarray(y), np.asarray(d)
+        return np.mean(y * d**2 + (1 - y) * np.maximum(m - d, 0) ** 2)
+
+    with pytest.raises(CheckFailed):
+        checks.check_contrastive_loss(numpy_loss)
+    out = capsys.readouterr().out
+    assert GRADIENT_HINT in out
+    assert out.count("✓") == 6  # the values are right; only the gradient case fails
