@@ -21,7 +21,7 @@ from PIL import Image
 from facelib import assets, config
 from facelib.images import IMAGE_SUFFIXES, read_image
 
-__all__ = ["FaceDataset", "IMAGENET_SAMPLE_ASSET", "ImageNetSample", "LFW_SUBSET_PEOPLE", "load_identity_folder",
+__all__ = ["IMAGENET_SAMPLE_ASSET", "LFW_SUBSET_PEOPLE", "FaceDataset", "ImageNetSample", "load_identity_folder",
            "load_imagenet_sample", "load_lfw_subset", "load_olivetti"]
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from facelib import checks
-from facelib.checks import CheckFailed
-from facelib.checks import convnets
+from facelib.checks import CheckFailed, convnets
 
 
 def right_receptive_field(layers):

@@ -11,7 +11,8 @@ References are computed here independently of ``facelib``'s lesson-06 module:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def check_receptive_field(receptive_field: Callable[[list[tuple[int, int]]], int
         out = []
         for what, layers, _by_hand in _RF_GRID:
             want = _receptive_field_top_down(layers)
-            got = receptive_field([tuple(layer) for layer in layers])
+            got = receptive_field([(int(k), int(s)) for k, s in layers])
             case = compare(what, want, got, atol=0, rtol=0)
             if not case.ok and any(s > 1 for _, s in layers[:-1]):
                 case.detail += ("; each layer adds (k - 1) × the jump of the layers *below* it, and the "
