@@ -5,8 +5,11 @@ fire most, repeat for other units and layers — deeper layers respond to larger
 complex patterns. The *patch* of a unit is its receptive field in the input image, computed here
 from the kernels and strides of the layers below it (:func:`receptive_field`).
 
-- :func:`patch_pool`: ≥ 1000 crops of photos (scikit-image's bundled public-domain images),
-  paintings (the style assets) and faces (Olivetti, LFW subset) to search.
+- :func:`imagenet_pool`: crops of the ImageNet sample (1,000 photos, one per class;
+  :func:`facelib.datasets.load_imagenet_sample`), sized to the receptive fields searched — the
+  lesson's pool.
+- :func:`patch_pool`: crops of photos (scikit-image's bundled public-domain images),
+  paintings (the style assets) and faces (Olivetti, LFW subset): a small offline pool.
 - :func:`layer_activations`, :func:`top_activating_patches`, :func:`plot_top9_grid`.
 - :func:`activation_maximisation`: an input synthesised by regularised gradient ascent.
 - :func:`plot_filters`, :func:`plot_feature_maps`.
@@ -28,6 +31,7 @@ from facelib.images import read_image, to_rgb_uint8
 __all__ = [
     "ReceptiveField",
     "activation_maximisation",
+    "imagenet_pool",
     "layer_activations",
     "patch_mosaic",
     "patch_pool",
@@ -215,6 +219,45 @@ def patch_pool(n: int = 1200, size: int = 64, seed: int = 0) -> tuple[np.ndarray
             sources.append(label)
     pool_arr = np.stack(pool).astype(np.float32) / 255.0
     return pool_arr, sources
+
+
+def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
+                  max_scale: float = 2.0) -> tuple[np.ndarray, list[str]]:
+    """Square crops of ImageNet photos (:func:`facelib.datasets.load_imagenet_sample`), resized to ``size``.
+
+    Crop ``c`` comes from photo ``c mod len(sample)`` (so up to ``len(sample)`` crops come from as many
+    different photos and classes); its side is drawn between ``size`` and ``max_scale · size`` (at
+    most the photo's side) at a random place, then resized to ``size``. Choose ``size`` at least the
+    receptive field of the deepest layer searched (e.g. 252 for VGG19's ``block5_conv4``) so that
+    a unit's whole field fits in a crop.
+
+    Args:
+        sample: an ``ImageNetSample`` (``images (m, H, W, 3) uint8``, ``class_name``).
+        n: number of crops; size: their side in pixels (8 … the photos' side).
+
+    Returns:
+        ``(pool, names)``: ``(n, size, size, 3) float32`` in [0, 1] and the class name of each crop.
+    """
+    photos = np.asarray(sample.images)
+    if photos.ndim != 4 or photos.shape[-1] != 3 or len(photos) == 0:
+        raise ValueError(f"sample.images must be a non-empty (m, H, W, 3) stack; got shape {photos.shape}")
+    side_max = min(photos.shape[1:3])
+    if n < 1 or not 8 <= size <= side_max:
+        raise ValueError(f"imagenet_pool needs n >= 1 and 8 <= size <= {side_max} (the photos' side); "
+                         f"got n={n}, size={size}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(photos))
+    pool = np.empty((n, size, size, 3), np.float32)
+    names = []
+    for c in range(n):
+        idx = int(order[c % len(photos)])
+        img = photos[idx]
+        side = int(rng.integers(size, min(side_max, int(max_scale * size)) + 1))
+        y, x = int(rng.integers(img.shape[0] - side + 1)), int(rng.integers(img.shape[1] - side + 1))
+        crop = np.ascontiguousarray(img[y:y + side, x:x + side])
+        pool[c] = (crop if side == size else _resize_uint8(crop, size)).astype(np.float32) / 255.0
+        names.append(str(sample.class_name[idx]))
+    return pool, names
 
 
 # --------------------------------------------------------------------------- top activations

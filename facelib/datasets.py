@@ -1,16 +1,19 @@
-"""The course's face data sets.
+"""The course's data sets.
 
-:func:`load_olivetti` (40 people × 10 grey 64×64 faces), :func:`load_lfw_subset` (10 people × 10
+Faces: :func:`load_olivetti` (40 people × 10 grey 64×64 faces), :func:`load_lfw_subset` (10 people × 10
 photos of Labeled Faces in the Wild), :func:`load_identity_folder` (your own photos, one
-sub-folder per person). All come from verified copies (``facelib.assets``) and are returned as a
-:class:`FaceDataset`.
+sub-folder per person), returned as a :class:`FaceDataset`.
+Objects: :func:`load_imagenet_sample` (1,000 ImageNet photos, one per class; lesson 06's search pool),
+returned as an :class:`ImageNetSample`. All come from verified copies (``facelib.assets``).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
@@ -18,7 +21,8 @@ from PIL import Image
 from facelib import assets, config
 from facelib.images import IMAGE_SUFFIXES, read_image
 
-__all__ = ["FaceDataset", "LFW_SUBSET_PEOPLE", "load_identity_folder", "load_lfw_subset", "load_olivetti"]
+__all__ = ["IMAGENET_SAMPLE_ASSET", "LFW_SUBSET_PEOPLE", "FaceDataset", "ImageNetSample", "load_identity_folder",
+           "load_imagenet_sample", "load_lfw_subset", "load_olivetti"]
 
 
 @dataclass
@@ -175,3 +179,112 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
     return FaceDataset(x, np.asarray(labels, np.int32), list(files), paths)
 
 
+# --------------------------------------------------------------------------- ImageNet sample (lesson 06)
+
+#: Registry asset of the ImageNet sample: a tar of ``imagenet_sample_256/NNN_<wnid>_<name>.jpg``.
+IMAGENET_SAMPLE_ASSET = "imagenet-sample-256"
+_IMAGENET_FOLDER = "imagenet_sample_256"
+_IMAGENET_NAME = re.compile(r"^(\d{3})_(n\d{8})_([^/]+)\.jpg$")
+
+
+@dataclass(frozen=True)
+class ImageNetSample:
+    """Photos of the ImageNet (ILSVRC-2012) sample: one per class, 256×256 centre crops.
+
+    Attributes:
+        images: ``(n, 256, 256, 3) uint8`` RGB.
+        class_index: ``(n,) int64`` ILSVRC class index, 0–999 (the ``NNN`` of the file name).
+        wnid: WordNet id of each photo's class (``"n01440764"``).
+        class_name: readable class name (``"tench"``; underscores for spaces).
+    """
+
+    images: np.ndarray
+    class_index: np.ndarray
+    wnid: tuple[str, ...]
+    class_name: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.class_index)
+
+
+def _imagenet_folder(archive: Path, home: Path) -> Path:
+    """Extract the sample's tar into ``home`` once (``tarfile`` with ``filter="data"``); return its folder.
+
+    Extraction goes to a temporary folder beside the final one, then is renamed, so a crash never
+    leaves a half-extracted sample; a stamp file records the archive it came from.
+    """
+    import tarfile
+    import tempfile
+
+    folder = home / _IMAGENET_FOLDER
+    stamp = folder / ".source"
+    info = archive.stat()
+    key = f"{archive.name} {info.st_size} {info.st_mtime_ns}"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key:
+        return folder
+    home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=home, prefix=".imagenet-") as tmp:
+        try:
+            with tarfile.open(archive) as tar:
+                members = [m for m in tar.getmembers() if m.isfile()]
+                bad = [m.name for m in members if PurePosixPath(m.name).parent.name != _IMAGENET_FOLDER]
+                if bad:
+                    raise ValueError(f"{archive}: expected only files under {_IMAGENET_FOLDER}/, found {bad[0]!r}")
+                tar.extractall(tmp, members=members, filter="data")
+        except tarfile.TarError as exc:
+            raise ValueError(f"{archive}: not a readable tar archive ({exc})") from exc
+        extracted = Path(tmp) / _IMAGENET_FOLDER
+        (extracted / ".source").write_text(key + "\n", encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(extracted, folder)
+        except OSError:  # another process extracted it at the same moment: use theirs if complete
+            if not (stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key):
+                raise
+    return folder
+
+
+def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | Path | None = None) -> ImageNetSample:
+    """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
+
+    The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
+    is extracted once into ``FACELIB_HOME/imagenet_sample_256``. With ``n`` a seeded random subset of
+    classes is taken (returned in class order), so a small pool still spans many kinds of objects.
+
+    Args:
+        n: number of photos, 1–1000 (``None``: all).
+        seed: chooses the subset.
+        archive: a local tar to read instead of the registry asset (tests).
+
+    Returns:
+        an :class:`ImageNetSample`. Raises ``ValueError`` for a bad ``n``, an archive with other
+        files, or a file name that is not ``NNN_<wnid>_<name>.jpg``.
+    """
+    path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
+    if not path.is_file():
+        raise FileNotFoundError(f"ImageNet sample archive {path} not found")
+    folder = _imagenet_folder(path, config.settings.home)
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    parsed = []
+    for p in files:
+        m = _IMAGENET_NAME.match(p.name)
+        if m is None:
+            raise ValueError(f"{p}: ImageNet sample file names must be NNN_<wnid>_<name>.jpg")
+        parsed.append((int(m.group(1)), m.group(2), m.group(3), p))
+    if not parsed:
+        raise ValueError(f"{path}: the ImageNet sample archive holds no photos")
+    if n is not None and not 1 <= n <= len(parsed):
+        raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
+    if n is not None:
+        keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
+        parsed = [parsed[i] for i in keep]
+    images = []
+    for _, _, _, p in parsed:
+        with Image.open(p) as im:
+            rgb = im.convert("RGB")
+            if rgb.size != (256, 256):
+                rgb = rgb.resize((256, 256), Image.Resampling.BILINEAR)
+            images.append(np.asarray(rgb, dtype=np.uint8))
+    return ImageNetSample(np.stack(images), np.array([q[0] for q in parsed], dtype=np.int64),
+                          tuple(q[1] for q in parsed), tuple(q[2] for q in parsed))

@@ -8,19 +8,20 @@ maximisation, filter and feature-map plots) and is re-exported here. New code im
 from __future__ import annotations
 
 from facelib.convnet_features import (
-                                      ReceptiveField,
-                                      activation_maximisation,
-                                      layer_activations,
-                                      patch_mosaic,
-                                      patch_pool,
-                                      plot_feature_maps,
-                                      plot_filters,
-                                      plot_top9_grid,
-                                      receptive_field,
-                                      top_activating_patches,
+    ReceptiveField,
+    activation_maximisation,
+    imagenet_pool,
+    layer_activations,
+    patch_mosaic,
+    patch_pool,
+    plot_feature_maps,
+    plot_filters,
+    plot_top9_grid,
+    receptive_field,
+    top_activating_patches,
 )
 
 __all__ = [
-    "ReceptiveField", "activation_maximisation", "layer_activations", "patch_mosaic", "patch_pool",
+    "ReceptiveField", "activation_maximisation", "imagenet_pool", "layer_activations", "patch_mosaic", "patch_pool",
     "plot_feature_maps", "plot_filters", "plot_top9_grid", "receptive_field", "top_activating_patches",
 ]

@@ -80,16 +80,31 @@ def check_f1_score(f1_score: Callable[[int, int, int], float]) -> Verdict:
 
 
 def check_conv3d_output_shape(conv3d_output_shape: Callable[..., tuple]) -> Verdict:
-    """Check ``conv3d_output_shape(input_shape, filters, f)`` (valid, stride 1) → ``(o, o, o, filters)``."""
-    grid = [((14, 14, 14, 1), 16, 5), ((10, 10, 10, 16), 32, 5), ((7, 7, 7, 1), 8, 3),
-            ((8, 16, 16, 1), 8, 3), ((197, 233, 189, 1), 4, 3)]
+    """Check ``conv3d_output_shape(input_shape, filters, f, stride=1, padding="valid")`` → ``(o1, o2, o3, filters)``.
+
+    The lecture's cases (valid, stride 1), then an even filter (f = 4) with stride 2, "valid" vs
+    "same" (Keras' "same": ``ceil(n / s)`` positions, whatever ``f``), and unequal sides. Expected
+    values count the filter's start positions one by one.
+    """
+    grid = [((14, 14, 14, 1), 16, 5, 1, "valid"), ((10, 10, 10, 16), 32, 5, 1, "valid"),
+            ((7, 7, 7, 1), 8, 3, 1, "valid"), ((8, 16, 16, 1), 8, 3, 1, "valid"),
+            ((197, 233, 189, 1), 4, 3, 1, "valid"),
+            ((14, 14, 14, 1), 8, 4, 2, "valid"), ((14, 14, 14, 1), 8, 4, 2, "same"),
+            ((15, 15, 15, 1), 8, 4, 2, "valid"), ((15, 15, 15, 1), 8, 4, 2, "same"),
+            ((16, 16, 16, 3), 4, 4, 1, "same"), ((10, 11, 12, 2), 6, 2, 2, "valid"),
+            ((10, 11, 12, 2), 6, 2, 2, "same")]
 
     def cases() -> list[Case]:
         out = []
-        for shape, k, f in grid:
-            want = tuple(_positions(n, f, 1, "valid") for n in shape[:3]) + (k,)
-            got = conv3d_output_shape(shape, k, f)
-            out.append(compare(f"input {shape}, {k} filters of {f}×{f}×{f}", want, tuple(got), atol=0))
+        for shape, k, f, s, p in grid:
+            want = tuple(_positions(n, f, s, p) for n in shape[:3]) + (k,)
+            got = conv3d_output_shape(shape, k, f, stride=s, padding=p)
+            what = f"input {shape}, {k} filters of {f}×{f}×{f}, stride {s}, padding {p!r}"
+            case = compare(what, want, tuple(got), atol=0, rtol=0)
+            if not case.ok and p == "same" and f % 2 == 0:
+                case.detail += ("; with an even filter there is no p with 2p = f - 1: Keras' 'same' pads so "
+                                "that the output has ceil(n / s) positions")
+            out.append(case)
         return out
 
     return report("check_conv3d_output_shape", cases)
