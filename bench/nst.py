@@ -102,11 +102,12 @@ def course_loop(content: np.ndarray, style: np.ndarray, G0: np.ndarray, steps: i
         generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
         return J
 
-    times = []
+    times, costs = [], []
     for _ in range(steps):
         t = time.perf_counter()
-        float(train_step(generated_image))
+        costs.append(float(train_step(generated_image)))
         times.append(time.perf_counter() - t)
+    course_loop.costs = costs  # type: ignore[attr-defined]  # J before each update, for time-to-quality
     return generated_image.numpy()[0], times
 
 

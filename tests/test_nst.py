@@ -214,3 +214,47 @@ def test_self_checks_accept_the_formulas_and_reject_mistakes(capsys: pytest.Capt
             return tf.reduce_sum(tf.square(d)) / (4 * c**2 * (h * w) ** 2)
         checks.check_compute_layer_style_cost(wrong_unroll)
     assert "expected" in capsys.readouterr().out
+
+
+def test_preset_validates_itself_and_replace_overrides() -> None:
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        nst.Preset(size=0, steps=1)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        nst.Preset(size=32, steps=1, optimizer="sgd")
+    with pytest.raises(ValueError, match="beta must be a finite number"):
+        nst.PRESETS["course"].replace(beta=float("nan"))
+    with pytest.raises(ValueError, match="unknown option.*colour"):
+        nst.PRESETS["course"].replace(colour=True)
+    with pytest.raises(ValueError, match="above the cap of 1024"):
+        nst.PRESETS["course"].replace(size=100000)
+    p = nst.PRESETS["course"].replace(beta=1.0, size=None)  # None leaves a field as it is
+    assert (p.beta, p.size, p.alpha) == (1.0, 400, 10.0) and nst.PRESETS["course"].beta == 40.0
+    assert nst.Preset(size=32, steps=1, style_layers=["block1_conv1", "block2_conv1"]).style_layers == (
+        ("block1_conv1", 0.5), ("block2_conv1", 0.5))
+
+
+def test_stylize_takes_a_preset_object_and_overrides(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    recipe = nst.Preset(size=32, steps=3, precision="float32")
+    img, hist = nst.stylize(content, style, preset=recipe)
+    img2, hist2 = nst.stylize(content, style, "course", size=32, steps=3, precision="float32", seed=0)
+    assert img.shape == (27, 32, 3) and len(hist["total"]) == 3
+    np.testing.assert_allclose(hist["total"], hist2["total"], rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown option"):
+        nst.stylize(content, style, size=32, steps=1, colour=True)
+
+
+def test_stylize_runs_the_lessons_cost_functions(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    """The history's J is total_cost(compute_content_cost, sum of λ compute_layer_style_cost) of G."""
+    from facelib import style_transfer
+    from facelib.models.vgg import vgg19_features
+
+    content, style = tiny
+    img, hist = nst.stylize(content, style, "course", size=32, steps=1, precision="float32", init="content")
+    C = nst.prepare_image(content, 32)
+    S = nst.prepare_image(style, 32, like=C.shape[1:3])
+    model = vgg19_features([n for n, _ in nst.COURSE_STYLE_LAYERS] + ["block5_conv4"])
+    aC, aS = model(C), model(S)
+    J = nst.total_cost(nst.compute_content_cost(aC[-1], aC[-1]), nst.compute_style_cost(aS, aC))
+    assert hist["total"][0] == pytest.approx(float(J), rel=1e-4)  # step 1 is evaluated at G = C
+    assert "environ" not in open(nst.__file__).read() + open(style_transfer.__file__).read()
