@@ -258,3 +258,46 @@ def test_stylize_runs_the_lessons_cost_functions(tiny: tuple[np.ndarray, np.ndar
     J = nst.total_cost(nst.compute_content_cost(aC[-1], aC[-1]), nst.compute_style_cost(aS, aC))
     assert hist["total"][0] == pytest.approx(float(J), rel=1e-4)  # step 1 is evaluated at G = C
     assert "environ" not in open(nst.__file__).read() + open(style_transfer.__file__).read()
+
+
+def test_weighted_styles_blend_gram_targets(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    kw = dict(preset="course", size=32, steps=2, precision="float32")
+    _, one = nst.stylize(content, style, **kw)
+    _, same = nst.stylize(content, [(style, 0.7), (style, 0.3)], **kw)  # the same painting twice = that painting
+    np.testing.assert_allclose(one["total"], same["total"], rtol=1e-5)
+    flat = np.full((30, 30, 3), 128, np.uint8)
+    _, mixed = nst.stylize(content, [(style, 0.5), (flat, 0.5)], **kw)
+    assert abs(mixed["style"][0] - one["style"][0]) > 1e-3 * one["style"][0]
+    with pytest.raises(ValueError, match="style weights"):
+        nst.stylize(content, [(style, -1.0), (flat, 1.0)], **kw)
+
+
+def test_style_scale_and_painting_names(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    gen = nst.prepare_image(content, 32)[0]
+    a = nst.evaluate_costs(gen, content, style, preset="course")
+    b = nst.evaluate_costs(gen, content, style, preset="course", style_scale=2.0)
+    assert a["content"] == b["content"] and a["style"] != pytest.approx(b["style"], rel=1e-3)
+    assert "starry-night" in nst.painting_names()
+    assert str(nst.resolve_style("starry-night")).endswith("starry_night.jpg")
+    with pytest.raises(ValueError, match="neither an image file nor a painting"):
+        nst.resolve_style("no-such-painting")
+
+
+def test_mask_keeps_the_photo_outside(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    mask = np.zeros((40, 48), np.float32)
+    mask[:, 24:] = 1.0
+    img, _ = nst.stylize(content, style, "course", size=48, steps=3, precision="float32", mask=mask)
+    photo = nst.prepare_image(content, 48)[0]
+    np.testing.assert_allclose(img[:, :20], photo[:, :20], atol=1e-5)
+    assert np.abs(img[:, 28:] - photo[:, 28:]).mean() > 1e-3
+
+
+def test_large_sizes_go_coarse_to_fine() -> None:
+    from facelib import style_transfer
+
+    plan = style_transfer._stages(nst.PRESETS["classroom"].replace(size=1024), (1024, 768, 3), 16)
+    assert plan == [(256, 30), (512, 50), (1024, 12)]
+    assert style_transfer._stages(nst.PRESETS["course"], (400, 400, 3), 16) == [(400, 200)]
