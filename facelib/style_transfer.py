@@ -166,7 +166,7 @@ def _read_mask(mask: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- presets
 
-_INITS = ("content+noise", "noise", "content")
+_INITS = ("content+noise", "noise", "content", "content+colors")
 _OPTIMIZERS = ("adam", "lbfgs")
 _PREPROCESSING = ("course", "caffe")
 _PRECISIONS = ("auto", "float32", "bfloat16")
@@ -303,6 +303,13 @@ def _preserve_color(generated: np.ndarray, content: np.ndarray) -> np.ndarray:
     return np.clip(yuv2rgb(yuv), 0.0, 1.0).astype(np.float32)
 
 
+def _match_colors(content: np.ndarray, style: np.ndarray) -> np.ndarray:
+    """The content image with the painting's mean and spread of each RGB channel (a start closer in style)."""
+    mu_c, sd_c = content.mean(axis=(0, 1, 2)), content.std(axis=(0, 1, 2)) + 1e-6
+    mu_s, sd_s = style.mean(axis=(0, 1, 2)), style.std(axis=(0, 1, 2))
+    return np.clip((content - mu_c) / sd_c * sd_s + mu_s, 0.0, 1.0).astype(np.float32)
+
+
 # --------------------------------------------------------------------------- optimisation
 
 class _Problem:
@@ -384,12 +391,15 @@ def _run_lbfgs(problem: _Problem, G0: np.ndarray, steps: int, on_step: Callable[
 
     shape = G0.shape
 
-    @tf.function(jit_compile=jit)
     def value_and_grad(x: tf.Tensor) -> tuple[tf.Tensor, ...]:
         with tf.GradientTape() as tape:
             tape.watch(x)
             J, Jc, Js, tv = problem.costs(x)
         return J, tape.gradient(J, x), Jc, Js, tv
+
+    # Tracing the VGG19 gradient costs as much as ~10 evaluations on a CPU: worth it only for long runs.
+    if jit or steps > 100:
+        value_and_grad = tf.function(value_and_grad, jit_compile=jit)
 
     best: dict[str, Any] = {"J": np.inf, "x": G0, "n": 0}
 
@@ -486,7 +496,8 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
             (at the first full level: Adam updates, or L-BFGS cost evaluations), ``style_layers``
             (``(VGG19 layer, λ)`` pairs or names), ``content_layer``, ``alpha``, ``beta``, ``tv_weight``,
             ``init`` (``"content+noise"``: the course's content plus uniform noise in ±0.25;
-            ``"noise"``; ``"content"``), ``learning_rate`` (Adam), ``optimizer`` (``"adam"`` or
+            ``"noise"``; ``"content"``; ``"content+colors"``: the content with the painting's
+            per-channel mean and spread), ``learning_rate`` (Adam), ``optimizer`` (``"adam"`` or
             ``"lbfgs"``: SciPy's L-BFGS-B with [0, 1] bounds), ``precision`` (``"auto"``: bfloat16 on
             CPUs with AVX-512 BF16; ``"float32"``; ``"bfloat16"``), ``coarse_steps`` (steps at half
             size first), ``preprocessing`` (``"course"``: [0, 1] RGB straight into VGG19; ``"caffe"``),
@@ -557,6 +568,8 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
                 G0 = _resize(G_prev[0], hw)[None]
             elif r.init == "content":
                 G0 = C.copy()
+            elif r.init == "content+colors":
+                G0 = _match_colors(C, styles[0][0])
             elif r.init == "noise":
                 G0 = rng.uniform(0.0, 1.0, C.shape).astype(np.float32)
             else:
