@@ -41,6 +41,7 @@ __all__ = [
     "stylize",
     "total_cost",
     "total_variation_cost",
+    "train_step",
 ]
 
 #: The assignment's style layers and their weights :math:`\lambda^{[l]}` (they sum to 1).
@@ -186,6 +187,36 @@ def total_variation_cost(G: tf.Tensor) -> tf.Tensor:
     dv = tf.reduce_mean(tf.abs(G[:, 1:, :, :] - G[:, :-1, :, :]))
     dh = tf.reduce_mean(tf.abs(G[:, :, 1:, :] - G[:, :, :-1, :]))
     return dv + dh
+
+
+def train_step(generated_image: tf.Variable, vgg_model_outputs: Any, a_C: Sequence[tf.Tensor],
+               a_S: Sequence[tf.Tensor], style_layers: Sequence[tuple[str, float]], optimizer: Any,
+               alpha: float = 10, beta: float = 40) -> tf.Tensor:
+    """One step of gradient descent on the pixels, :math:`G := G - \\eta\\, \\partial J/\\partial G` (the lesson's exercise).
+
+    Under a ``tf.GradientTape``: the activations of :math:`G`, :math:`J = \\alpha J_{content} + \\beta J_{style}`;
+    then :math:`\\partial J/\\partial G` (not :math:`\\partial J/\\partial W`: the network stays frozen),
+    the optimizer's update of the image, and a clip to [0, 1].
+
+    Args:
+        generated_image: ``tf.Variable`` ``(1, n_H, n_W, 3)`` in [0, 1], updated in place.
+        vgg_model_outputs: model returning the style layers' activations and, last, the content layer's.
+        a_C, a_S: that model's outputs for the content and the style image.
+        style_layers: ``(layer name, λ)`` pairs. optimizer: e.g. ``keras.optimizers.Adam(0.01)``.
+        alpha, beta: weights of the content and style costs.
+
+    Returns:
+        The scalar cost :math:`J` of the image *before* the update.
+    """
+    with tf.GradientTape() as tape:
+        a_G = vgg_model_outputs(generated_image)
+        J_style = compute_style_cost(a_S, a_G, style_layers)
+        J_content = compute_content_cost(a_C[-1], a_G[-1])
+        J = total_cost(J_content, J_style, alpha=alpha, beta=beta)
+    grad = tape.gradient(J, generated_image)
+    optimizer.apply_gradients([(grad, generated_image)])
+    generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+    return J
 
 
 # --------------------------------------------------------------------------- re-exports

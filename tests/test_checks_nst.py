@@ -157,3 +157,35 @@ def test_train_step_reference_passes_also_under_tf_function() -> None:
 ])
 def test_train_step_mistakes_fail(kwargs: dict, expect: str, capsys: pytest.CaptureFixture) -> None:
     _fails(checks.check_train_step, _make_train_step(**kwargs), capsys, expect)
+
+
+def test_the_packages_train_step_passes_its_check() -> None:
+    assert checks.check_train_step(nst.train_step)
+
+
+def test_lesson_07_solutions_are_collapsed_markdown_and_pass_their_checks() -> None:
+    """No solution is a code cell (Run All would replace the student's function and print a pass)."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" / "07_neural_style_transfer.ipynb", 4)
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    ns: dict = {}
+    exec(compile(setup.source.replace("# NBVAL_IGNORE_OUTPUT", ""), "setup", "exec"), ns)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert {c.metadata["facelib"]["solution"] for c in solutions} >= {
+        "compute_content_cost", "gram_matrix", "compute_layer_style_cost", "compute_style_cost", "total_cost",
+        "train_step"}
+    for cell in solutions:
+        assert cell.cell_type == "markdown" and cell.metadata["jupyter"]["source_hidden"]
+        assert cell.source.startswith("**Solution** — expand to reveal, copy into the cell above.")
+        (code,) = re.findall(r"```python\n(.*?)```", cell.source, re.S)
+        space = dict(ns)
+        exec(compile(code, cell.metadata["facelib"]["solution"], "exec"), space)
+        check = getattr(checks, cell.metadata["facelib"]["check"])
+        assert check(space[cell.metadata["facelib"]["solution"]])
+    for cell in nb.cells:  # every stub is untouched, so Run All prints "not attempted"
+        if cell.cell_type == "code" and "# YOUR CODE HERE" in cell.source:
+            assert "raise NotImplementedError" in cell.source
