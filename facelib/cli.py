@@ -70,7 +70,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 #: ``facelib stylize``'s presets and size cap, known without importing TensorFlow (a test checks
 #: that they equal ``facelib.nst.PRESETS`` and ``facelib.nst.MAX_SIZE``).
-STYLIZE_PRESETS = ("classroom", "portrait", "course", "quality")
+STYLIZE_PRESETS = ("auto", "classroom", "portrait", "course", "quality")
 STYLIZE_MAX_SIZE = 1024
 
 
@@ -157,8 +157,14 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     resolved = [(nst.resolve_style(s), w) for s, w in styles]
     style = [(data.read_image(s), w) for s, w in resolved]
     mask = data.read_image(args.mask) if args.mask else None
-    image, history = nst.stylize(content, style if len(style) > 1 else style[0][0], preset=args.preset, size=size,
-                                 steps=args.steps, style_scale=args.style_scale, mask=mask,
+    preset, weights = args.preset, None
+    if preset in ("auto", "portrait"):
+        weights = nst.face_weights(content)
+        if preset == "auto":
+            preset = "portrait" if weights is not None else "classroom"
+            print(f"preset: {preset} ({'a face was found' if weights is not None else 'no face found'})")
+    image, history = nst.stylize(content, style if len(style) > 1 else style[0][0], preset=preset, size=size,
+                                 steps=args.steps, style_scale=args.style_scale, mask=mask, content_weights=weights,
                                  preserve_color=True if args.preserve_colors else None)
     out = data.save_image(args.output, image)
     costs = history["total"]
@@ -250,8 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...: the format follows the suffix)")
     s.add_argument("--style", dest="styles", action="append", metavar="STYLE[:WEIGHT]",
                    help="a painting with its weight, repeatable: --style a.jpg:0.7 --style b.jpg:0.3")
-    s.add_argument("--preset", default="classroom", metavar="PRESET",
-                   help=f"one of {', '.join(STYLIZE_PRESETS)} (default classroom; portrait keeps a face recognisable)")
+    s.add_argument("--preset", default="auto", metavar="PRESET",
+                   help=f"one of {', '.join(STYLIZE_PRESETS)} (default auto: portrait, with the face's content "
+                        "weighted up, when the photo shows a face; else classroom)")
     s.add_argument("--size", type=int, default=None,
                    help=f"longest side of the output in pixels, at most {STYLIZE_MAX_SIZE} "
                         "(default: the photo's own, capped)")

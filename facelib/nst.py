@@ -222,7 +222,7 @@ def train_step(generated_image: tf.Variable, vgg_model_outputs: Any, a_C: Sequen
 # --------------------------------------------------------------------------- re-exports
 
 _MOVED = ("PRESETS", "MAX_SIZE", "Preset", "evaluate_costs", "prepare_image", "stylize", "resolve_style",
-          "painting_names")
+          "painting_names", "face_weights")
 
 
 def __getattr__(name: str) -> Any:

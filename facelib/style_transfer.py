@@ -28,8 +28,8 @@ import tensorflow as tf
 from facelib.nst import (COURSE_STYLE_LAYERS, _layer_weights, compute_content_cost, layer_style_cost_from_gram,
                          style_gram, total_cost, total_variation_cost)
 
-__all__ = ["MAX_SIZE", "PRESETS", "Preset", "evaluate_costs", "painting_names", "prepare_image", "resolve_style",
-           "stylize"]
+__all__ = ["MAX_SIZE", "PRESETS", "Preset", "evaluate_costs", "face_weights", "painting_names", "prepare_image",
+           "resolve_style", "stylize"]
 
 #: Largest output side :func:`stylize` accepts: VGG19's activations grow with the square of the
 #: side (at 1024 px, block 1 alone holds 2 × 64 × 1024² floats per image and its gradient).
@@ -246,9 +246,9 @@ PRESETS: dict[str, Preset] = {
     # a shallower content layer, a larger learning rate, a few steps at half size first.
     "classroom": Preset(size=256, steps=50, content_layer="block5_conv2", alpha=1.0, beta=1e-5, tv_weight=0.0,
                         init="content", learning_rate=0.02, preprocessing="caffe", coarse_steps=30),
-    # A face photo: the classroom recipe with the content measured at a shallower layer
-    # (block4_conv2 keeps the eyes, nose and mouth where they are) and a lighter style weight.
-    "portrait": Preset(size=256, steps=50, content_layer="block4_conv2", alpha=1.0, beta=3e-6, tv_weight=0.0,
+    # A face photo: the classroom recipe with the content measured at a shallower layer (block4_conv2
+    # keeps the eyes, nose and mouth where they are); `facelib stylize` adds face_weights() to it.
+    "portrait": Preset(size=256, steps=50, content_layer="block4_conv2", alpha=1.0, beta=1e-5, tv_weight=0.0,
                        init="content", learning_rate=0.02, preprocessing="caffe", coarse_steps=30),
     # Larger and smoother: the classroom recipe at 512 px with more, smaller steps and a little
     # total variation (its cost is a mean absolute pixel difference, ~0.2, hence the large weight).
@@ -316,7 +316,7 @@ class _Problem:
     """Targets and the cost of one (content, styles, size) problem, with the lesson's functions."""
 
     def __init__(self, model: Any, content: np.ndarray, styles: Sequence[tuple[np.ndarray, float]],
-                 recipe: Preset) -> None:
+                 recipe: Preset, content_weights: np.ndarray | None = None) -> None:
         from facelib.models.vgg import caffe_preprocess
 
         self.model = model
@@ -326,6 +326,13 @@ class _Problem:
             caffe_preprocess if recipe.preprocessing == "caffe" else (lambda x: x))
         outs_C = model(self.preprocess(tf.constant(content)))
         self.a_C = tf.cast(outs_C[-1], tf.float32)
+        # Face-aware content: J_content of activations scaled by sqrt(w) is the content cost weighted by w
+        self.w_sqrt: tf.Tensor | None = None
+        if content_weights is not None:
+            hw = self.a_C.shape[1:3]
+            w = tf.image.resize(tf.constant(content_weights[None, ..., None], tf.float32), hw, antialias=True)
+            self.w_sqrt = tf.sqrt(tf.maximum(w, 0.0))
+            self.a_C = self.a_C * self.w_sqrt
         # Style targets, computed once: the Gram matrix of each style layer. A painting of another
         # size (style_scale != 1) is brought to G's number of positions (the Gram is a sum over them);
         # several paintings blend their Grams with the weights w_s (sum w_s = 1), which has the same
@@ -349,7 +356,8 @@ class _Problem:
         J_style = tf.constant(0.0, tf.float32)
         for (_, weight), G_S, a_G in zip(r.style_layers, self.grams_S, outs[:self.n_style]):
             J_style += weight * layer_style_cost_from_gram(G_S, a_G)
-        J_content = compute_content_cost(self.a_C, outs[-1])
+        a_G = tf.cast(outs[-1], tf.float32)
+        J_content = compute_content_cost(self.a_C, a_G if self.w_sqrt is None else a_G * self.w_sqrt)
         tv = total_variation_cost(G)
         J = total_cost(J_content, J_style, alpha=r.alpha, beta=r.beta) + r.tv_weight * tv
         return J, J_content, J_style, tv
@@ -472,8 +480,33 @@ def _stages(r: Preset, shape: tuple[int, ...], need: int) -> list[tuple[int, int
     return [(side, n) for side, n in plan if min(_target_shape(shape, side)) >= need]
 
 
+def face_weights(image: Any, boost: float = 8.0) -> np.ndarray | None:
+    """A content-weight map for a portrait: 1 everywhere, ``1 + boost`` on the main face (soft edges).
+
+    Uses facelib's MTCNN detector; returns ``None`` when no face is found.
+
+    Returns:
+        ``(H, W)`` float32 map for ``stylize(..., content_weights=...)``, or ``None``.
+    """
+    from facelib import detect
+
+    rgb = (_check_image(image, "content image") * 255 + 0.5).astype(np.uint8)
+    faces = detect.detect_faces(rgb)
+    face = detect.main_face(faces, rgb.shape) if faces else None
+    if face is None:
+        return None
+    H, W = rgb.shape[:2]
+    x, y, bw, bh = face.box
+    cx, cy = x + bw / 2, y + bh / 2
+    yy, xx = np.mgrid[0:H, 0:W]
+    # an ellipse a little larger than the box, with a soft edge
+    r = np.sqrt(((xx - cx) / (0.65 * bw)) ** 2 + ((yy - cy) / (0.65 * bh)) ** 2)
+    inside = np.clip((1.3 - r) / 0.3, 0.0, 1.0)
+    return (1.0 + boost * inside).astype(np.float32)
+
+
 def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
-            mask: Any = None, callback: Callable[[int, np.ndarray, Mapping[str, float]], None] | None = None,
+            mask: Any = None, content_weights: Any = None, callback: Callable[[int, np.ndarray, Mapping[str, float]], None] | None = None,
             callback_every: int = 10, seed: int = 0, jit_compile: bool = False,
             **overrides: Any) -> tuple[np.ndarray, dict[str, list[float]]]:
     """Generate an image with the content of ``content`` and the style of ``style``.
@@ -487,6 +520,8 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
             or a :class:`Preset`.
         mask: optional ``(H, W)`` image (path or array, any size; white = stylise, black = keep
             the photo): the result is stylised only where the mask is white.
+        content_weights: optional ``(H, W)`` map ≥ 0 weighting :math:`J_{content}` per position (e.g.
+            :func:`face_weights`: a face keeps its features while the rest takes the style).
         callback: called as ``callback(step, image, costs)`` every ``callback_every`` steps and
             after the last, with ``image`` ``(h, w, 3)`` float32 and ``costs`` the latest costs.
         seed: seed of the initial noise. jit_compile: compile the train step with XLA.
@@ -518,6 +553,12 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
     content_full = _check_image(content, "content image")
     styles_full = [(_check_image(s, "style image"), w) for s, w in _parse_styles(style)]
     mask_full = None if mask is None else _read_mask(mask)
+    weights_full = None
+    if content_weights is not None:
+        weights_full = np.asarray(content_weights, np.float32)
+        if weights_full.ndim != 2 or not np.all(np.isfinite(weights_full)) or weights_full.min() < 0:
+            raise ValueError(f"content_weights must be an (H, W) map of finite values >= 0; got shape "
+                             f"{weights_full.shape}")
     prec = _resolve_precision(r.precision)
 
     names = tuple(name for name, _ in r.style_layers) + (r.content_layer,)
@@ -563,7 +604,7 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
             C = prepare_image(content_full, side, what="content image")
             hw = C.shape[1:3]
             styles = [(_style_at(s, hw, r.style_scale), w) for s, w in styles_full]
-            problem = _Problem(model, C, styles, r)
+            problem = _Problem(model, C, styles, r, weights_full)
             if G_prev is not None:
                 G0 = _resize(G_prev[0], hw)[None]
             elif r.init == "content":

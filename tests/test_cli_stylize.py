@@ -75,7 +75,7 @@ def _run_without_tensorflow(argv: list[str]) -> tuple[int, str, bool]:
 
 @pytest.mark.parametrize("extra, match", [
     (["--size", "100000"], "above the cap of 1024 pixels"),
-    (["--preset", "fancy"], "choose one of classroom, portrait, course, quality"),
+    (["--preset", "fancy"], "choose one of auto, classroom, portrait, course, quality"),
     (["--steps", "0"], "steps must be a positive integer"),
     (["--style-scale", "0"], "--style-scale"),
 ])
@@ -115,13 +115,13 @@ def test_stylize_help_lists_presets_and_the_cap(capsys: pytest.CaptureFixture) -
     with pytest.raises(SystemExit):
         main(["stylize", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "classroom, portrait, course, quality" in out and "at most 1024" in out
+    assert "auto, classroom, portrait, course, quality" in out and "at most 1024" in out
 
 
 def test_cli_constants_match_the_package() -> None:
     from facelib import cli, nst
 
-    assert set(cli.STYLIZE_PRESETS) == set(nst.PRESETS) and cli.STYLIZE_MAX_SIZE == nst.MAX_SIZE
+    assert set(cli.STYLIZE_PRESETS) == {"auto"} | set(nst.PRESETS) and cli.STYLIZE_MAX_SIZE == nst.MAX_SIZE
 
 
 def test_stylize_keeps_the_photos_size_and_takes_weighted_styles_mask_and_options(
