@@ -301,3 +301,22 @@ def test_large_sizes_go_coarse_to_fine() -> None:
     plan = style_transfer._stages(nst.PRESETS["classroom"].replace(size=1024), (1024, 768, 3), 16)
     assert plan == [(256, 30), (512, 50), (1024, 12)]
     assert style_transfer._stages(nst.PRESETS["course"], (400, 400, 3), 16) == [(400, 200)]
+
+
+def test_face_weights_and_content_weights_keep_the_face() -> None:
+    import skimage.data
+
+    photo = skimage.data.astronaut()[:300, 50:350]
+    w = nst.face_weights(photo)
+    assert w is not None and w.shape == photo.shape[:2]
+    assert w.min() == pytest.approx(1.0) and w.max() == pytest.approx(9.0)
+    assert nst.face_weights(np.full((64, 64, 3), 128, np.uint8)) is None  # no face
+    style = (np.random.default_rng(0).uniform(size=(40, 40, 3)) > 0.5).astype(np.uint8) * 255
+    kw = dict(preset="classroom", size=64, steps=6, coarse_steps=0, precision="float32")
+    plain, _ = nst.stylize(photo, style, **kw)
+    kept, _ = nst.stylize(photo, style, content_weights=w, **kw)
+    small = nst.prepare_image(photo, 64)[0]
+    face = nst.prepare_image(np.repeat(w[..., None], 3, -1) / 9.0, 64)[0][..., 0] > 0.9
+    assert np.abs(kept - small)[face].mean() < np.abs(plain - small)[face].mean()
+    with pytest.raises(ValueError, match="content_weights"):
+        nst.stylize(photo, style, content_weights=-w, **kw)
