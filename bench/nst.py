@@ -59,7 +59,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras  # noqa: E402
 import skimage.data  # noqa: E402
 
-from facelib import assets, data, device, nst  # noqa: E402
+from facelib import assets, device, nst  # noqa: E402
+from facelib import images as data  # noqa: E402
 from facelib.models.vgg import load_vgg19_weights  # noqa: E402
 from report import record  # noqa: E402
 
@@ -283,7 +284,7 @@ def _lfw_portraits(n: int) -> list[Path]:
 def bench_portraits(style: np.ndarray, n: int, steps: int | None) -> None:
     """Part 1P: do stylised portraits keep their face? (what `facelib stylize` does by default for a face)"""
     from facelib import verification
-    from facelib.models.facenet import DEFAULT_THRESHOLDS
+    from facelib.models.inception_resnet import DEFAULT_THRESHOLDS
 
     threshold = DEFAULT_THRESHOLDS["standardize"]
     model = verification.default_model()

@@ -95,7 +95,7 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
     import os
     from pathlib import Path
 
-    from facelib.data import IMAGE_SUFFIXES
+    from facelib.images import IMAGE_SUFFIXES
 
     if args.preset not in STYLIZE_PRESETS:
         raise ValueError(f"--preset {args.preset!r} is not a preset; choose one of {', '.join(STYLIZE_PRESETS)}")
@@ -143,7 +143,7 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
     styles = _check_stylize_args(args)
-    from facelib import data, nst
+    from facelib import images as data, nst
 
     content = data.read_image(args.content)
     size = args.size

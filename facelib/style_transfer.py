@@ -42,14 +42,14 @@ _PYRAMID_TOP = 512
 
 def _check_image(image: Any, what: str) -> np.ndarray:
     """Validate ``image`` and return it as ``(H, W, 3) float32`` in ``[0, 1]``."""
-    from facelib import data
+    from facelib import images as data
 
     if isinstance(image, (str, os.PathLike)):
         image = data.read_image(image)
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise ValueError(f"{what} must be an RGB image of shape (H, W, 3); got shape {arr.shape} "
-                         "(convert greyscale with facelib.data.to_rgb_uint8)")
+                         "(convert greyscale with facelib.images.to_rgb_uint8)")
     if arr.shape[0] < 2 or arr.shape[1] < 2:
         raise ValueError(f"{what} is empty or too small: shape {arr.shape}, need at least 2x2 pixels")
     if arr.dtype == np.uint8:
@@ -148,7 +148,7 @@ def _parse_styles(style: Any) -> list[tuple[Any, float]]:
 
 def _read_mask(mask: Any) -> np.ndarray:
     """A mask image or array → ``(H, W)`` float32 in [0, 1] (1 = stylise, 0 = keep the photo)."""
-    from facelib import data
+    from facelib import images as data
 
     if isinstance(mask, (str, os.PathLike)):
         arr = data.read_image(mask).astype(np.float32) / 255.0
