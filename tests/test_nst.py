@@ -214,3 +214,109 @@ def test_self_checks_accept_the_formulas_and_reject_mistakes(capsys: pytest.Capt
             return tf.reduce_sum(tf.square(d)) / (4 * c**2 * (h * w) ** 2)
         checks.check_compute_layer_style_cost(wrong_unroll)
     assert "expected" in capsys.readouterr().out
+
+
+def test_preset_validates_itself_and_replace_overrides() -> None:
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        nst.Preset(size=0, steps=1)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        nst.Preset(size=32, steps=1, optimizer="sgd")
+    with pytest.raises(ValueError, match="beta must be a finite number"):
+        nst.PRESETS["course"].replace(beta=float("nan"))
+    with pytest.raises(ValueError, match="unknown option.*colour"):
+        nst.PRESETS["course"].replace(colour=True)
+    with pytest.raises(ValueError, match="above the cap of 1024"):
+        nst.PRESETS["course"].replace(size=100000)
+    p = nst.PRESETS["course"].replace(beta=1.0, size=None)  # None leaves a field as it is
+    assert (p.beta, p.size, p.alpha) == (1.0, 400, 10.0) and nst.PRESETS["course"].beta == 40.0
+    assert nst.Preset(size=32, steps=1, style_layers=["block1_conv1", "block2_conv1"]).style_layers == (
+        ("block1_conv1", 0.5), ("block2_conv1", 0.5))
+
+
+def test_stylize_takes_a_preset_object_and_overrides(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    recipe = nst.Preset(size=32, steps=3, precision="float32")
+    img, hist = nst.stylize(content, style, preset=recipe)
+    img2, hist2 = nst.stylize(content, style, "course", size=32, steps=3, precision="float32", seed=0)
+    assert img.shape == (27, 32, 3) and len(hist["total"]) == 3
+    np.testing.assert_allclose(hist["total"], hist2["total"], rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown option"):
+        nst.stylize(content, style, size=32, steps=1, colour=True)
+
+
+def test_stylize_runs_the_lessons_cost_functions(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    """The history's J is total_cost(compute_content_cost, sum of λ compute_layer_style_cost) of G."""
+    from facelib import style_transfer
+    from facelib.models.vgg import vgg19_features
+
+    content, style = tiny
+    img, hist = nst.stylize(content, style, "course", size=32, steps=1, precision="float32", init="content")
+    C = nst.prepare_image(content, 32)
+    S = nst.prepare_image(style, 32, like=C.shape[1:3])
+    model = vgg19_features([n for n, _ in nst.COURSE_STYLE_LAYERS] + ["block5_conv4"])
+    aC, aS = model(C), model(S)
+    J = nst.total_cost(nst.compute_content_cost(aC[-1], aC[-1]), nst.compute_style_cost(aS, aC))
+    assert hist["total"][0] == pytest.approx(float(J), rel=1e-4)  # step 1 is evaluated at G = C
+    assert "environ" not in open(nst.__file__).read() + open(style_transfer.__file__).read()
+
+
+def test_weighted_styles_blend_gram_targets(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    kw = dict(preset="course", size=32, steps=2, precision="float32")
+    _, one = nst.stylize(content, style, **kw)
+    _, same = nst.stylize(content, [(style, 0.7), (style, 0.3)], **kw)  # the same painting twice = that painting
+    np.testing.assert_allclose(one["total"], same["total"], rtol=1e-5)
+    flat = np.full((30, 30, 3), 128, np.uint8)
+    _, mixed = nst.stylize(content, [(style, 0.5), (flat, 0.5)], **kw)
+    assert abs(mixed["style"][0] - one["style"][0]) > 1e-3 * one["style"][0]
+    with pytest.raises(ValueError, match="style weights"):
+        nst.stylize(content, [(style, -1.0), (flat, 1.0)], **kw)
+
+
+def test_style_scale_and_painting_names(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    gen = nst.prepare_image(content, 32)[0]
+    a = nst.evaluate_costs(gen, content, style, preset="course")
+    b = nst.evaluate_costs(gen, content, style, preset="course", style_scale=2.0)
+    assert a["content"] == b["content"] and a["style"] != pytest.approx(b["style"], rel=1e-3)
+    assert "starry-night" in nst.painting_names()
+    assert str(nst.resolve_style("starry-night")).endswith("starry_night.jpg")
+    with pytest.raises(ValueError, match="neither an image file nor a painting"):
+        nst.resolve_style("no-such-painting")
+
+
+def test_mask_keeps_the_photo_outside(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    mask = np.zeros((40, 48), np.float32)
+    mask[:, 24:] = 1.0
+    img, _ = nst.stylize(content, style, "course", size=48, steps=3, precision="float32", mask=mask)
+    photo = nst.prepare_image(content, 48)[0]
+    np.testing.assert_allclose(img[:, :20], photo[:, :20], atol=1e-5)
+    assert np.abs(img[:, 28:] - photo[:, 28:]).mean() > 1e-3
+
+
+def test_large_sizes_go_coarse_to_fine() -> None:
+    from facelib import style_transfer
+
+    plan = style_transfer._stages(nst.PRESETS["classroom"].replace(size=1024), (1024, 768, 3), 16)
+    assert plan == [(256, 30), (512, 50), (1024, 12)]
+    assert style_transfer._stages(nst.PRESETS["course"], (400, 400, 3), 16) == [(400, 200)]
+
+
+def test_face_weights_and_content_weights_keep_the_face() -> None:
+    import skimage.data
+
+    photo = skimage.data.astronaut()[:300, 50:350]
+    w = nst.face_weights(photo)
+    assert w is not None and w.shape == photo.shape[:2]
+    assert w.min() == pytest.approx(1.0) and w.max() == pytest.approx(9.0)
+    assert nst.face_weights(np.full((64, 64, 3), 128, np.uint8)) is None  # no face
+    style = (np.random.default_rng(0).uniform(size=(40, 40, 3)) > 0.5).astype(np.uint8) * 255
+    kw = dict(preset="classroom", size=64, steps=6, coarse_steps=0, precision="float32")
+    plain, _ = nst.stylize(photo, style, **kw)
+    kept, _ = nst.stylize(photo, style, content_weights=w, **kw)
+    small = nst.prepare_image(photo, 64)[0]
+    face = nst.prepare_image(np.repeat(w[..., None], 3, -1) / 9.0, 64)[0][..., 0] > 0.9
+    assert np.abs(kept - small)[face].mean() < np.abs(plain - small)[face].mean()
+    with pytest.raises(ValueError, match="content_weights"):
+        nst.stylize(photo, style, content_weights=-w, **kw)
