@@ -115,7 +115,7 @@ def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", bat
         ``(m, 128) float32``, each row of unit L2 norm.
     """
     import tensorflow as tf
-    from tqdm.auto import tqdm
+    from facelib.progress import tqdm
 
     from facelib.models.facenet import preprocess
 
@@ -317,7 +317,7 @@ class FaceDatabase:
             NoFaceFoundError: a photo without a face (the message names it).
             FileNotFoundError / ValueError: a missing or unreadable image (named).
         """
-        from tqdm.auto import tqdm
+        from facelib.progress import tqdm
 
         from facelib import detect as det
 
