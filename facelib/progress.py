@@ -6,6 +6,9 @@ displaying widget: model not found" (live, and on every re-opened notebook; ``le
 do the same on re-open, as their model is gone with the kernel). :func:`tqdm` here shows the
 same widget bar while it runs and, when it closes, replaces its output with plain text: the
 bar's final line (``leave=True``, or a bar stopped early) or nothing (``leave=False``).
+Inside an ipywidgets ``Output`` capture (e.g. the plot of a slider, :func:`facelib.widgets.interact`)
+a widget bar could not be replaced (the Output widget ignores display updates), so there it is
+tqdm's text bar on stdout, which JupyterLab redraws in place (``\r``) and which leaves text only.
 Outside a notebook it is tqdm's usual text bar on stderr.
 
     from facelib.progress import tqdm
@@ -37,6 +40,16 @@ def in_notebook() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _capturing_output_widget() -> bool:
+    """True while an ipywidgets ``Output`` widget captures this kernel's output (``with out:``)."""
+    try:
+        from ipywidgets import Output
+        from ipywidgets.widgets.widget import _instances
+    except ImportError:
+        return False
+    return any(isinstance(w, Output) and w.msg_id for w in list(_instances.values()))
 
 
 def _notebook_class() -> type:
@@ -71,5 +84,11 @@ def tqdm(*args: Any, disable: bool | None = None, **kwargs: Any) -> Any:
     """``tqdm.tqdm(*args, **kwargs)`` that leaves clean notebook output (see the module doc)."""
     if disable is None:
         disable = not config.settings.progress
-    cls = _notebook_class() if in_notebook() else _text_tqdm
-    return cls(*args, disable=disable, **kwargs)
+    if not in_notebook():
+        return _text_tqdm(*args, disable=disable, **kwargs)
+    if _capturing_output_widget():
+        import sys
+
+        kwargs.setdefault("file", sys.stdout)  # stderr would paint the plot's output red
+        return _text_tqdm(*args, disable=disable, **kwargs)
+    return _notebook_class()(*args, disable=disable, **kwargs)

@@ -43,6 +43,18 @@ def test_finished_bars_leave_text_or_nothing_never_a_widget():
     assert "4/10" in stopped_text  # a bar stopped early keeps its line, even with leave=False
 
 
+def test_inside_an_output_widget_it_is_a_text_bar_on_stdout():
+    """The Output widget (a slider's plot) ignores display updates: no widget bar there."""
+    (outputs,) = _run(
+        "import sys\nimport ipywidgets as w\nfrom facelib.progress import tqdm\nout = w.Output()\n"
+        "with out:\n    inside = tqdm(range(2), disable=False)\n"
+        "outside = tqdm(range(2), disable=False)\n"
+        "print(type(inside).__module__, getattr(inside.fp, \"_wrapped\", inside.fp) is sys.stdout, type(outside).__name__)\n"
+        "inside.close(); outside.close()")
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "tqdm.std True CleanNotebookBar" in text, outputs
+
+
 def test_outside_a_notebook_it_is_the_text_bar_and_follows_the_progress_setting(monkeypatch, capsys):
     from facelib import config
 
