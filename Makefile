@@ -64,7 +64,9 @@ demo: fetch
 bench: fetch
 	$(BIN)/python bench/run_all.py
 
-# JupyterLab in headless Chromium (Debian's chromium, driven by Playwright): runs lesson 05.
+# JupyterLab in headless Chromium (Debian's chromium, driven by Playwright; .ci/run installs it):
+# lessons 05/06/07 with live widgets (run all, move a slider, re-open) and one `make demo` page
+# typeset offline. One lab server for the whole run; screenshots in build/browser-*.png.
 browser-test: fetch
 	@FACELIB_FAST=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
