@@ -22,15 +22,24 @@ import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from facelib._quiet import quiet_environment
 from facelib.data import atomic_write
 
-__all__ = ["NotebookRun", "execute", "export_html", "run_notebook", "run_all", "summary_table",
-           "default_notebooks", "install_mathjax", "MATHJAX_DIR"]
+__all__ = [
+    "MATHJAX_DIR",
+    "NotebookRun",
+    "default_notebooks",
+    "execute",
+    "export_html",
+    "install_mathjax",
+    "run_all",
+    "run_notebook",
+    "summary_table",
+]
 
 #: Folder (inside the HTML output folder) holding the local MathJax copy.
 MATHJAX_DIR = "mathjax"
@@ -154,7 +163,7 @@ def summary_table(runs: list[NotebookRun]) -> str:
 
 def _index_html(runs: list[NotebookRun], *, fast: bool) -> str:
     mode = "fast mode (FACELIB_FAST=1: smaller sizes and fewer steps)" if fast else "full mode"
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = "\n".join(
         f"<tr class='{'ok' if r.ok else 'failed'}'><td><a href='{html.escape(r.html.name)}'>"
         f"{html.escape(r.path.stem)}</a></td><td>{r.seconds:.1f}</td><td>{html.escape(r.status)}</td>"

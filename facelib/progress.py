@@ -25,7 +25,7 @@ from tqdm.std import tqdm as _text_tqdm
 
 from facelib import config
 
-__all__ = ["tqdm", "in_notebook"]
+__all__ = ["in_notebook", "tqdm"]
 
 
 def in_notebook() -> bool:

@@ -10,11 +10,12 @@ lives in :attr:`facelib.config.Settings.interactive`.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from facelib import config
 
-__all__ = ["interact", "slider", "dropdown"]
+__all__ = ["dropdown", "interact", "slider"]
 
 
 def slider(value: float, low: float, high: float, step: float, description: str) -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 
 import nbformat
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-import nbstore  # noqa: E402
+import nbstore
 
 
 def _write(path, cells):

@@ -7,9 +7,8 @@ JupyterLab shows as "Error displaying widget: model not found"; facelib.progress
 from __future__ import annotations
 
 import nbformat
-from nbclient import NotebookClient
-
 from conftest import REPO
+from nbclient import NotebookClient
 
 from facelib import progress
 

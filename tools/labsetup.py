@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout before `pip install -e .` is visible
 
-from facelib._quiet import QUIET_ENV  # noqa: E402
+from facelib._quiet import QUIET_ENV
 
 OVERRIDES = ROOT / "tools" / "lab" / "overrides.json"
 
