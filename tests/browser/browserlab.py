@@ -126,11 +126,18 @@ class LabServer:
         return self.api(f"api/contents/{name}?content=1")["content"]
 
 
-def open_notebook(page: Any, lab: LabServer, name: str, timeout_s: float = 180) -> None:
-    """Open ``name`` in JupyterLab and wait until its kernel is idle."""
-    page.goto(lab.url(f"lab/tree/{name}"))
+def open_notebook(page: Any, lab: LabServer, name: str, timeout_s: float = 180) -> str:
+    """Open ``name`` alone (``?reset``: no tabs restored from an earlier test) and wait until its
+    kernel is idle; return a CSS selector of its panel, to scope locators to this notebook."""
+    page.goto(lab.url(f"lab/tree/{name}?reset"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
     page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000, polling=500)
+    return panel(page)
+
+
+def panel(page: Any) -> str:
+    """CSS selector of the current notebook's panel (other tabs' cells stay out of queries)."""
+    return f'[id="{page.evaluate(f"() => {_CURRENT}.id")}"]'
 
 
 def run_all(page: Any, timeout_s: float = 600) -> None:
@@ -160,20 +167,20 @@ def stderr_outputs(page: Any, cell: int = 0) -> list[str]:
     """Texts of the stderr boxes of the ``cell``-th code cell (in its model and in the page)."""
     model = [o.get("text", "") for o in code_outputs(page)[cell]
              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
-    dom = page.evaluate(f"""() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')][{cell}]
+    dom = page.evaluate(f"""() => [...{_CURRENT}.node.querySelectorAll('.jp-CodeCell')][{cell}]
         .querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length""")
     return model + ["(rendered stderr box)"] * max(0, dom - len(model))
 
 
 def widget_errors(page: Any) -> list[str]:
     """Texts of the outputs that say "Error displaying widget" (a widget whose model is gone)."""
-    return page.evaluate(f"""() => [...document.querySelectorAll('.jp-OutputArea-output')]
+    return page.evaluate(f"""() => [...{_CURRENT}.node.querySelectorAll('.jp-OutputArea-output')]
         .filter(e => e.textContent.includes('{WIDGET_ERROR}')).map(e => e.textContent.slice(0, 200))""")
 
 
 def maths_rendered(page: Any) -> int:
-    """How many formulas MathJax typeset in the page (MathJax 3 in the lab, 2 in nbconvert HTML)."""
-    return page.evaluate("() => document.querySelectorAll('mjx-container, .MathJax, .MathJax_Display').length")
+    """How many formulas MathJax 3 typeset in the current notebook."""
+    return page.evaluate(f"() => {_CURRENT}.node.querySelectorAll('mjx-container').length")
 
 
 def screenshot(target: Any, name: str) -> Path:
