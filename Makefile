@@ -7,6 +7,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
+LAB    := $(VENV)/.stamp-lab
 
 # Offline data: use ../shared/mirror when it exists (CI and the course machines have it).
 ifneq ($(wildcard ../shared/mirror/MANIFEST.json),)
@@ -20,7 +21,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanit
 
 .PHONY: lab test lint unit nbval fetch demo bench browser-test clean venv
 
-venv: $(STAMP)
+venv: $(LAB)
 
 # Installed once; redone only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -29,7 +30,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	@touch $@
 
-fetch: $(STAMP)
+# The project's JupyterLab settings (no news pop-up, widget state saved with the notebook) and
+# the quiet kernel spec, installed into the venv once (tools/labsetup.py says what and why).
+$(LAB): $(STAMP) tools/labsetup.py tools/lab/overrides.json
+	@$(BIN)/python tools/labsetup.py
+	@touch $@
+
+fetch: $(LAB)
 	$(BIN)/facelib fetch --all
 
 lab: fetch
@@ -62,7 +69,9 @@ demo: fetch
 bench: fetch
 	$(BIN)/python bench/run_all.py
 
-# JupyterLab in headless Chromium (Debian's chromium, driven by Playwright): runs lesson 05.
+# JupyterLab in headless Chromium (Debian's chromium, driven by Playwright; .ci/run installs it):
+# lessons 05/06/07 with live widgets (run all, move a slider, re-open) and one `make demo` page
+# typeset offline. One lab server for the whole run; screenshots in build/browser-*.png.
 browser-test: fetch
 	@FACELIB_FAST=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from facelib._quiet import quiet_environment
+
+quiet_environment()  # before anything imports TensorFlow: its C++ runtime prints at load time
+
 __version__ = "0.1.0"
 
 _SUBMODULES = {

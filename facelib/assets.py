@@ -312,7 +312,7 @@ def _from_package(asset: Asset, source: Source, staging: Path) -> None:
 def _from_url(asset: Asset, source: Source, staging: Path) -> None:
     if config.settings.offline:
         raise ConnectionError("FACELIB_OFFLINE=1 forbids downloads")
-    from tqdm.auto import tqdm
+    from facelib.progress import tqdm
 
     try:
         with urllib.request.urlopen(source.url, timeout=30) as resp, staging.open("wb") as out:

@@ -13,8 +13,10 @@ Every setting of the package lives here so that notebooks, tests and the CLI agr
 ``FACELIB_OFFLINE``
     ``1`` forbids network sources (package index and URLs); only cache and mirror are used.
 ``FACELIB_INTERACTIVE``
-    ``1``/``0`` shows or replaces ipywidgets controls; by default they are shown except in fast
-    mode. ``facelib classroom`` sets ``0``: controls then draw their default view once, statically.
+    ``1``/``0`` shows or replaces ipywidgets controls. By default they are shown whenever a person
+    may be at the keyboard (fast mode included) and replaced only when automated: ``CI=true`` or
+    under pytest/nbval (``PYTEST_CURRENT_TEST``, which nbval's kernels inherit). ``facelib
+    classroom`` and ``tools/nbstore.py`` set ``0``: controls draw their default view once, statically.
 ``FACELIB_PROGRESS``
     ``1``/``0`` shows or hides progress bars; by default they are shown except in fast mode
     (progress bars write to stderr, which would differ between nbval runs).
@@ -58,7 +60,8 @@ class Settings:
             fast=fast,
             offline=_flag(env.get("FACELIB_OFFLINE")),
             progress=_flag(env["FACELIB_PROGRESS"]) if "FACELIB_PROGRESS" in env else not fast,
-            interactive=_flag(env["FACELIB_INTERACTIVE"]) if "FACELIB_INTERACTIVE" in env else not fast,
+            interactive=(_flag(env["FACELIB_INTERACTIVE"]) if "FACELIB_INTERACTIVE" in env
+                         else not (_flag(env.get("CI")) or "PYTEST_CURRENT_TEST" in env)),
         )
 
 

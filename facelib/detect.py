@@ -291,7 +291,7 @@ def detect_and_align(images: Sequence[ImageLike], *, size: int = 160, margin: fl
 
 def _chunks(images: list, chunk: int, progress: bool | None):
     """``(photos, their RGB arrays)`` ``chunk`` at a time, with an optional progress bar."""
-    from tqdm.auto import tqdm
+    from facelib.progress import tqdm
 
     from facelib import config
 

@@ -167,7 +167,7 @@ def encode(encoder: Callable[..., Any], x: np.ndarray, batch_size: int = 64, *,
     Raises:
         ValueError: ``x`` is empty.
     """
-    from tqdm.auto import tqdm
+    from facelib.progress import tqdm
 
     from facelib import config
 

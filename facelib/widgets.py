@@ -1,17 +1,21 @@
 """Controls for playing with a lesson: sliders that redraw a plot, with a static fallback.
 
-:func:`interact` shows ipywidgets controls while a student studies in JupyterLab; under nbval
-(fast mode) and ``facelib classroom`` (``FACELIB_INTERACTIVE=0``) it calls the function once with
-every control's default value, so the executed notebook still shows the picture.
+:func:`interact` shows ipywidgets controls while a student studies in JupyterLab, in fast mode
+too (``FACELIB_FAST=1`` is the README's tip for a slow laptop, not a switch to static plots). Only
+automated runs draw the static view: CI (``CI=true``), nbval/pytest, ``facelib classroom`` /
+``make demo`` and ``tools/nbstore.py`` (``FACELIB_INTERACTIVE=0``); it then calls the function once
+with every control's default value, so the executed notebook still shows the picture. The rule
+lives in :attr:`facelib.config.Settings.interactive`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from facelib import config
 
-__all__ = ["interact", "slider", "dropdown"]
+__all__ = ["dropdown", "interact", "slider"]
 
 
 def slider(value: float, low: float, high: float, step: float, description: str) -> Any:
@@ -36,7 +40,7 @@ def interact(fn: Callable[..., Any], /, **controls: Any) -> Any:
     """Call ``fn(**values)`` under ``controls`` (widgets from :func:`slider`/:func:`dropdown`).
 
     Interactive: returns the ipywidgets ``interactive`` object (displayed by Jupyter), and ``fn``
-    reruns whenever a control moves. Static (``FACELIB_INTERACTIVE=0`` or fast mode): calls
+    reruns whenever a control moves. Static (``FACELIB_INTERACTIVE=0``, CI, nbval): calls
     ``fn`` once with the controls' default values and returns its result.
     """
     if not config.settings.interactive:

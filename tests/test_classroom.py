@@ -47,3 +47,32 @@ def test_default_notebooks_are_the_numbered_lessons():
 def test_missing_notebook_is_an_error(tmp_path, capsys):
     assert cli.main(["classroom", str(tmp_path / "nope.ipynb")]) == 2
     assert "nope.ipynb" in capsys.readouterr().err
+
+
+def test_html_is_offline_maths_from_a_local_mathjax_and_index_says_mode_time_status(tmp_path):
+    import re
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("The triplet loss $\\max(d_{ap} - d_{an} + \\alpha, 0)$"),
+                nbformat.v4.new_code_cell("import os; print(os.environ['FACELIB_INTERACTIVE'], "
+                                          "os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "04_maths.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "html"
+    runs = classroom.run_all([path], out, fast=True, progress=False)
+    page = (out / "04_maths.html").read_text()
+    assert "0 2" in page  # static widgets, quiet TensorFlow in the kernel
+    external = re.findall(r"""<(?:script|link)[^>]+(?:src|href)=["']((?:https?:)?//[^"']+)""", page)
+    assert external == [], f"the page loads from the network: {external}"
+    src = re.search(r"""<script[^>]+src=["']([^"']*MathJax\.js[^"']*)""", page).group(1)
+    assert not src.startswith(("http", "//")) and (out / src.split("?")[0]).is_file()
+    assert (out / classroom.MATHJAX_DIR / "jax" / "output").is_dir()
+    assert "require.min.js" not in page
+    index = (out / "index.html").read_text()
+    assert "fast mode" in index and "04_maths.html" in index and f"{runs[0].seconds:.1f}" in index
+    assert ">ok<" in index
+    # a second run reuses the MathJax copy (nothing half-written left beside it)
+    classroom.run_all([path], out, fast=False, progress=False)
+    assert "full mode" in (out / "index.html").read_text()
+    assert sorted(p.name for p in out.iterdir()) == ["04_maths.html", "index.html", "mathjax"]

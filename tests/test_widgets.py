@@ -27,6 +27,23 @@ def test_interactive_mode_reruns_when_a_control_moves(monkeypatch):
     assert calls[0] == 3 and calls[-1] == 7
 
 
-def test_fast_mode_is_static_by_default():
-    assert config.Settings.from_env({"FACELIB_FAST": "1"}).interactive is False
-    assert config.Settings.from_env({}).interactive is True
+def test_fast_mode_keeps_widgets_for_a_person_only_automated_runs_are_static():
+    settings = config.Settings.from_env
+    assert settings({"FACELIB_FAST": "1"}).interactive is True  # a student on a slow laptop
+    assert settings({}).interactive is True
+    assert settings({"FACELIB_FAST": "1", "CI": "true"}).interactive is False
+    assert settings({"PYTEST_CURRENT_TEST": "nb.ipynb::Cell 3 (call)"}).interactive is False  # nbval's kernels
+    assert settings({"CI": "false"}).interactive is True
+    assert settings({"CI": "true", "FACELIB_INTERACTIVE": "1"}).interactive is True  # explicit choice wins
+    assert settings({"FACELIB_INTERACTIVE": "0"}).interactive is False
+
+
+def test_nbval_kernels_see_the_automated_run(tmp_path):
+    """A kernel started under pytest (as nbval starts them) gets PYTEST_CURRENT_TEST, so it is static."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from facelib import config; print(config.settings.interactive)")]
+    NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[0].outputs[0]["text"] == "False\n"

@@ -2,8 +2,9 @@
 
     python tools/nbstore.py notebooks/03_triplet_loss.ipynb [...]
 
-For each notebook: run it top to bottom with ``FACELIB_FAST=1`` (kernel ``python3``, working
-directory ``notebooks/``), then keep only outputs that must repeat run to run:
+For each notebook: run it top to bottom with ``FACELIB_FAST=1`` and ``FACELIB_INTERACTIVE=0``
+(static views; kernel ``python3``, working directory ``notebooks/``) by the project's one
+executor, :func:`facelib.classroom.execute`, then keep only outputs that must repeat run to run:
 
 - a code cell keeps its outputs (and execution count, so nbval compares them) when they are all
   text: stdout streams and ``text/plain``/``text/html``/``text/latex`` results;
@@ -17,14 +18,17 @@ Prints the wall time of each notebook; fails (exit 1) if a cell raises.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from facelib.classroom import execute
+
+#: The kernel's settings while storing: fast sizes, static widget views (what nbval compares).
+STORE_ENV = {"FACELIB_FAST": "1", "FACELIB_INTERACTIVE": "0"}
 
 TEXT_MIME = {"text/plain", "text/html", "text/latex", "text/markdown"}
 
@@ -64,11 +68,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def store(path: Path) -> float:
     """Execute ``path`` in fast mode, clean it and write it back; return seconds taken."""
     nb = nbformat.read(path, as_version=4)
-    os.environ["FACELIB_FAST"] = "1"
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    execute(nb, path.parent, env=STORE_ENV, timeout=900, allow_errors=False)
     took = time.perf_counter() - start
     nbformat.write(clean(nb), path)
     return took

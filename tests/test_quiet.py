@@ -1,0 +1,75 @@
+"""TensorFlow's C++ start-up lines stay out of lessons, the CLI and the kernels.
+
+The reference case (plain ``import tensorflow`` with no environment set) must print them, so the
+silent cases prove that facelib and the kernel spec silence them, not that TensorFlow got quiet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+from facelib._quiet import QUIET_ENV, quiet_environment
+
+# an op forces the runtime (and its CPU-feature notice) to load
+TF_SNIPPET = "import tensorflow as tf; print(float(tf.reduce_sum(tf.ones(3))))"
+
+
+def _loud_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in QUIET_ENV and k != "PYTEST_CURRENT_TEST"}
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def test_quiet_environment_sets_defaults_but_keeps_a_users_choice():
+    env = quiet_environment({"TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "0"
+    assert quiet_environment({})["TF_CPP_MIN_LOG_LEVEL"] == "2"
+
+
+def test_import_facelib_first_silences_tensorflow_and_the_cli():
+    env = _loud_env()
+    runs = {
+        "bare": subprocess.Popen([sys.executable, "-c", TF_SNIPPET], env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+        "facelib": subprocess.Popen([sys.executable, "-c", "import facelib; " + TF_SNIPPET], env=env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+        "cli": subprocess.Popen([sys.executable, "-m", "facelib.cli", "doctor"], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+    }
+    out = {name: proc.communicate(timeout=300) for name, proc in runs.items()}
+    assert all(proc.returncode == 0 for proc in runs.values()), out
+    assert "cpu_feature_guard" in out["bare"][1] or "absl::InitializeLog" in out["bare"][1], \
+        f"reference case printed nothing on stderr, the test would prove nothing: {out['bare']!r}"
+    assert out["facelib"] == ("3.0\n", "")
+    assert out["cli"][1] == "" and "tensorflow" in out["cli"][0].lower()
+
+
+def test_kernel_spec_silences_a_lesson_that_imports_tensorflow_first():
+    """The venv's ``python3`` kernel spec (tools/labsetup.py, run by the Makefile) carries QUIET_ENV."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import start_new_kernel
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.env.get("TF_CPP_MIN_LOG_LEVEL") == QUIET_ENV["TF_CPP_MIN_LOG_LEVEL"], \
+        f"kernel spec {spec.resource_dir} lacks the quiet env: run `make venv` (tools/labsetup.py)"
+    km, kc = start_new_kernel(kernel_name="python3", env=_loud_env())
+    try:
+        streams: dict[str, str] = {"stdout": "", "stderr": ""}
+        msg_id = kc.execute(TF_SNIPPET)
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                streams[msg["content"]["name"]] += msg["content"]["text"]
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert streams == {"stdout": "3.0\n", "stderr": ""}, json.dumps(streams)
