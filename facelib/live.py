@@ -11,8 +11,8 @@ The loop for one frame (:class:`FrameProcessor`), with the levers that make it f
 1. **decode** the JPEG (``(480, 640, 3) uint8``) and a greyscale copy ``detect_scale`` times
    smaller;
 2. **detect** (MTCNN) on the *small* copy, and only every ``redetect_every`` frames or when the
-   track is lost; in the live widget the detector runs in its own thread, so no frame waits
-   for it;
+   track is lost; in the live widget detection (and encoding) run in a worker thread, so no
+   frame waits for them;
 3. **track** the face between detections: normalised cross-correlation of the face patch in a
    small window around its last place (a few milliseconds of NumPy);
 4. **align** (5 keypoints → template) and **encode** (FaceNet) only when the box *moved*
@@ -37,7 +37,7 @@ import io
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -199,6 +199,16 @@ class LiveResult:
         return state
 
 
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return float(inter / max(aw * ah + bw * bh - inter, 1e-9))
+
+
 def _encode_aligned(database: Any, faces: np.ndarray) -> np.ndarray:
     """Unit-norm encodings of aligned faces ``(m, 160, 160, 3) uint8`` the database's way."""
     own = getattr(database, "encode_faces", None)  # a database with a pluggable encoder (issue 13)
@@ -224,8 +234,10 @@ class FrameProcessor:
         min_track_score: a correlation below this means the face was lost (→ detect again).
         move_fraction: re-encode when the box centre moved more than this fraction of its width
             (or its size changed by more) since the last encoding.
-        async_detect: run MTCNN in a background thread (the live widget and the bench); frames
-            are tracked meanwhile. ``False`` detects inline (deterministic: tests, static demo).
+        async_detect: run MTCNN and FaceNet in a background thread (the live widget and the
+            bench): every frame is answered at once from the tracker and the latest encoding, and
+            a fresh face stays "unknown" (door shut) until its encoding is in. ``False`` does
+            everything inline (deterministic: tests, static demo).
         min_confidence: MTCNN's face probability threshold.
     """
 
@@ -247,7 +259,8 @@ class FrameProcessor:
         self.async_detect = bool(async_detect)
         self.track: TrackState | None = None
         self._since_detect = 10 ** 9
-        self._pending: tuple[Future, np.ndarray] | None = None
+        self._job: dict[str, Any] | None = None  # the background job (detect or encode) in flight
+        self._track_id = 0
         self._executor: ThreadPoolExecutor | None = None
         self._encoding: np.ndarray | None = None
         self._encoded_box: tuple[float, float, float, float] | None = None
@@ -300,9 +313,11 @@ class FrameProcessor:
         from facelib import detect
 
         s = self.detect_scale
+        old = self.track
         face = detect.main_face(faces, (shape[0] // s, shape[1] // s))
+        self.track = None
         if face is None:
-            self.track = None
+            self._encoding, self._encoded_box = None, None
             return
         x, y, w, h = face.box
         x, y = max(int(x), 0), max(int(y), 0)
@@ -310,12 +325,16 @@ class FrameProcessor:
         h = max(min(int(h), small_grey.shape[0] - y), 4)
         template = small_grey[y:y + h, x:x + w].copy()
         if template.shape != (h, w):
-            self.track = None
+            self._encoding, self._encoded_box = None, None
             return
         self.track = TrackState(box=(x * s, y * s, w * s, h * s), keypoints=np.asarray(face.keypoints) * s,
                                 confidence=float(face.confidence), template=template, small_xy=(x, y))
-        # a fresh detection may be a different person in the same place: encode it again
-        self._encoding, self._encoded_box = None, None
+        self._track_id += 1
+        # A fresh detection may be somebody else in the same place: always encode it again. Where it
+        # continues the old track (boxes overlap) the old answer stands until the new encoding is in.
+        if old is None or _iou(old.box, self.track.box) < 0.5:
+            self._encoding = None
+        self._encoded_box = None
 
     def _follow(self, small_grey: np.ndarray) -> None:
         tr = self.track
@@ -333,6 +352,14 @@ class FrameProcessor:
         tr.keypoints = tr.keypoints + np.array([dx, dy], np.float64)
         tr.small_xy = (nx, ny)
         tr.age += 1
+
+    def _aligned(self, rgb: np.ndarray) -> np.ndarray:
+        from facelib import detect
+
+        tr = self.track
+        assert tr is not None
+        face = detect.Face(tuple(int(round(v)) for v in tr.box), tr.keypoints, tr.confidence)  # type: ignore[arg-type]
+        return detect.align(rgb, face)
 
     # ------------------------------------------------------------------ identify
     def _needs_encoding(self) -> bool:
@@ -364,7 +391,7 @@ class FrameProcessor:
         Args:
             data: JPEG/PNG bytes from the browser, or an ``(H, W, 3)`` array.
             seq: the frame's number (default: a counter).
-            still: a single photo (an upload), not part of a video: detect now, don't track.
+            still: a single photo (an upload), not part of a video: detect and encode now, don't track.
 
         Returns:
             A :class:`LiveResult`; a frame that cannot be decoded gives ``error`` set (never raises
@@ -372,6 +399,31 @@ class FrameProcessor:
         """
         with self._lock:
             return self._process(data, seq, still)
+
+    def _submit(self, kind: str, fn: Callable[..., Any], *args: Any, **info: Any) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="facelib-live-worker")
+        self._job = {"kind": kind, "future": self._executor.submit(fn, *args), **info}
+
+    def _collect(self, rgb_shape: tuple[int, ...], result: LiveResult) -> bool:
+        """Apply a finished background job; returns whether a fresh detection started a track."""
+        job = self._job
+        if job is None or not job["future"].done():
+            return False
+        self._job = None
+        try:
+            value = job["future"].result()
+        except Exception as err:  # noqa: BLE001 - a failing worker must not stop the camera
+            result.message = f"{job['kind']} failed: {type(err).__name__}: {err}"
+            return False
+        if job["kind"] == "detect":
+            self.counts["detections"] += 1
+            self._start_track(value, job["grey"], rgb_shape)
+            return self.track is not None
+        if job["track_id"] == self._track_id and self.track is not None:  # an encoding for this track
+            self._encoding, self._encoded_box = value, job["box"]
+            self.counts["encodings"] += 1
+        return False
 
     def _process(self, data: Any, seq: int | None, still: bool) -> LiveResult:
         t0 = time.perf_counter()
@@ -391,58 +443,50 @@ class FrameProcessor:
         grey = _small_grey(rgb, self.detect_scale)
         t1 = time.perf_counter()
         timings["decode"] = (t1 - t0) * 1000
+        background = self.async_detect and not still
 
         # track the face from the last detection; detect (inline or in the background) when
         # there is none, when it was lost, or every redetect_every frames ---------------------
         if still:
             self.reset()
-            self._pending = None
-        if self._pending is not None and self._pending[0].done():
-            future, det_grey = self._pending
-            self._pending = None
-            try:
-                self._start_track(future.result(), det_grey, rgb.shape)
-            except Exception as err:  # noqa: BLE001 - a detector failure must not stop the camera
-                self.track, result.message = None, f"detector failed: {err}"
-            if self.track is not None:
-                self.counts["detections"] += 1
+            self._job = None
+        self._collect(rgb.shape, result)
         if self.track is not None:
             self._follow(grey)  # (a background detection was made on an older frame: follow it here)
             result.source = "track" if self.track is not None else "none"
+        if self.track is None:
+            self._encoding, self._encoded_box = None, None
         t2 = time.perf_counter()
         timings["track"] = (t2 - t1) * 1000
-        if (self.track is None or self._since_detect >= self.redetect_every) and self._pending is None:
+        if (self.track is None or self._since_detect >= self.redetect_every) and self._job is None:
             small = _small_rgb(rgb, self.detect_scale)
             self._since_detect = 0
-            if self.async_detect and not still:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="facelib-detect")
-                self._pending = (self._executor.submit(self._detect_small, small), grey)
+            if background:
+                self._submit("detect", self._detect_small, small, grey=grey)
             else:
                 self._start_track(self._detect_small(small), grey, rgb.shape)
                 self.counts["detections"] += 1
                 result.source = "detect" if self.track is not None else "none"
         self._since_detect += 1
-        if self.track is None:
-            self._encoding, self._encoded_box = None, None
         t3 = time.perf_counter()
         timings["detect"] = (t3 - t2) * 1000
 
-        # align + encode (only when the box moved, or for enrolment) -------------------------
-        enrolling = self._enrol is not None and self.track is not None
-        if self.track is not None and (self._needs_encoding() or enrolling):
-            from facelib import detect
-
-            tr = self.track
-            face = detect.Face(tuple(int(round(v)) for v in tr.box), tr.keypoints, tr.confidence)  # type: ignore[arg-type]
-            aligned = detect.align(rgb, face)
-            if enrolling and self._enrol is not None:
-                self._enrol["faces"].append(aligned)
-            if self._needs_encoding():
+        # align + encode, only when the box moved (or the track is new); in the background if asked ----
+        aligned = None
+        if self.track is not None and self._needs_encoding():
+            if not background:
+                aligned = self._aligned(rgb)
                 self._encoding = _encode_aligned(self.database, aligned[None])
-                self._encoded_box = tr.box
-                result.encoded = True
+                self._encoded_box = self.track.box
                 self.counts["encodings"] += 1
+                result.encoded = True
+            elif self._job is None:
+                aligned = self._aligned(rgb)
+                self._submit("encode", _encode_aligned, self.database, aligned[None], track_id=self._track_id,
+                             box=self.track.box)
+                result.encoded = True
+        if self._enrol is not None and self.track is not None:
+            self._enrol["faces"].append(self._aligned(rgb) if aligned is None else aligned)
         if self._enrol is not None:
             self._finish_enrolment(result)
         t4 = time.perf_counter()
