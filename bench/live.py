@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a shorter clip and naive window (smoke test)")
     parser.add_argument("--camera-fps", type=float, default=15.0, help="rate the simulated camera offers frames at")
     args = parser.parse_args()
-    per_photo = 12 if args.quick else 40
+    per_photo = 20 if args.quick else 40
     naive_seconds = 6.0 if args.quick else 20.0
 
     db = live.demo_database("Ariel_Sharon")

@@ -242,7 +242,7 @@ class FrameProcessor:
     """
 
     def __init__(self, database: Any, *, tau: float | None = None, detect_scale: int = 3, redetect_every: int = 10,
-                 track_radius: int = 8, min_track_score: float = 0.6, move_fraction: float = 0.08,
+                 track_radius: int = 8, min_track_score: float = 0.8, move_fraction: float = 0.08,
                  async_detect: bool = False, min_confidence: float = 0.9) -> None:
         if int(detect_scale) < 1:
             raise ValueError(f"detect_scale must be >= 1, got {detect_scale}")
