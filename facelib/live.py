@@ -17,7 +17,7 @@ The loop for one frame (:class:`FrameProcessor`), with the levers that make it f
    small window around its last place (a few milliseconds of NumPy);
 4. **align** (5 keypoints → template) and **encode** (FaceNet) only when the box *moved*
    (or the face is new): a person standing still is not re-encoded;
-5. **identify**: distances to every enrolled person (:class:`facelib.verification.FaceDatabase`),
+5. **identify**: distances to every enrolled person (:class:`facelib.face_database.FaceDatabase`),
    the door opens when the nearest is within ``τ`` (recomputed every frame, so moving the τ
    slider or enrolling someone acts at once);
 6. **draw**: the browser draws the box, label and door from the answer; :func:`draw` does the
@@ -65,7 +65,7 @@ def decode_frame(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarra
             and what they start with).
     """
     if isinstance(data, np.ndarray):
-        from facelib.data import to_rgb_uint8
+        from facelib.images import to_rgb_uint8
 
         return to_rgb_uint8(data)
     raw = bytes(data)
@@ -156,7 +156,7 @@ class LiveResult:
         name: the nearest enrolled person when within ``τ``, else ``None`` ("unknown").
         nearest: the nearest enrolled person whatever the distance (``None``: nobody enrolled).
         distance: distance to ``nearest`` (``None`` without a face or without anyone enrolled).
-        door_open: ``distance < τ``.
+        door_open: ``distance <= τ`` (:func:`facelib.evaluation.accepts`).
         tau: the threshold used.
         source: ``"detect"`` (fresh MTCNN box), ``"track"`` (followed), ``"none"`` (no face).
         encoded: whether FaceNet ran on this frame.
@@ -209,11 +209,21 @@ def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     return float(inter / max(aw * ah + bw * bh - inter, 1e-9))
 
 
+def _accepts(distance: float, tau: float) -> bool:
+    """The lecture's rule, "same person iff d <= τ" (facelib's one acceptance function where it exists)."""
+    from facelib import evaluation
+
+    rule = getattr(evaluation, "accepts", None)
+    return bool(rule(distance, tau)) if callable(rule) else bool(distance <= tau)
+
+
 def _encode_aligned(database: Any, faces: np.ndarray) -> np.ndarray:
     """Unit-norm encodings of aligned faces ``(m, 160, 160, 3) uint8`` the database's way."""
-    own = getattr(database, "encode_faces", None)  # a database with a pluggable encoder (issue 13)
-    if callable(own):
-        return np.asarray(own(faces), np.float32)
+    # a database with a pluggable encoder (facelib.encoders.load(name).encode_faces(aligned))
+    for owner in (database, getattr(database, "encoder", None)):
+        own = getattr(owner, "encode_faces", None)
+        if callable(own):
+            return np.asarray(own(faces), np.float32)
     from facelib.verification import encode_faces
 
     return encode_faces(faces, database.model, preprocessing=database.preprocessing,
@@ -226,7 +236,7 @@ class FrameProcessor:
     A plain Python object (no browser needed): feed it JPEG bytes with :meth:`process`.
 
     Args:
-        database: the residents (:class:`facelib.verification.FaceDatabase`); may be empty.
+        database: the residents (:class:`facelib.face_database.FaceDatabase`); may be empty.
         tau: the door's threshold; ``None`` = the database's (calibrated or default 0.7).
         detect_scale: MTCNN sees the frame this many times smaller (3: 640×480 → 213×160).
         redetect_every: run MTCNN again after this many frames even while tracking works.
@@ -380,7 +390,7 @@ class FrameProcessor:
         dists = self.database.distances(self._encoding[0])
         nearest = min(dists, key=dists.__getitem__)
         result.nearest, result.distance = nearest, float(dists[nearest])
-        result.door_open = bool(result.distance < tau)
+        result.door_open = _accepts(result.distance, tau)
         result.name = nearest if result.door_open else None
 
     # ------------------------------------------------------------------ the loop
@@ -737,7 +747,7 @@ def clip_frames(enrolled: str = "Ariel_Sharon", stranger: str = "Colin_Powell", 
 
     (Enrol ``enrolled`` from photos 1-5: the clip's photos are not among them.)
     """
-    from facelib.data import read_image
+    from facelib.images import read_image
 
     imgs = [read_image(lfw_photo(p, k)) for p in (enrolled, stranger) for k in photos]
     return make_clip(imgs, frames_per_photo)
@@ -775,8 +785,8 @@ def write_y4m(path: str | os.PathLike, frames: Sequence[np.ndarray], fps: int = 
 
 # --------------------------------------------------------------------------------------- notebook
 def demo_database(person: str = "Ariel_Sharon", photos: Sequence[int] = (1, 2, 3, 4, 5)) -> Any:
-    """A :class:`~facelib.verification.FaceDatabase` with ``person`` enrolled from LFW photos ``photos``."""
-    from facelib.verification import FaceDatabase
+    """A :class:`~facelib.face_database.FaceDatabase` with ``person`` enrolled from LFW photos ``photos``."""
+    from facelib.face_database import FaceDatabase
 
     db = FaceDatabase()
     db.add(person.replace("_", " "), [lfw_photo(person, k) for k in photos], progress=False)
@@ -803,12 +813,13 @@ def static_demo(database: Any = None, *, enrolled: str = "Ariel_Sharon", strange
     return np.concatenate([top, bottom], axis=0), results
 
 
-def door(database: Any = None, *, tau: float | None = None, interactive: bool | None = None) -> Any:
+def door(database: Any = None, *, tau: float | None = None, interactive: bool | None = None) -> Any | None:
     """The happy house's door for a notebook cell.
 
     With a person at the keyboard (``facelib.config.settings.interactive``): returns the camera
-    widget (:class:`LiveDoorWidget`). Otherwise (nbval, ``facelib classroom``): draws the static
-    demo on stored LFW photos with matplotlib and returns the :class:`LiveResult` list.
+    widget (:class:`facelib.live_widget.LiveDoorWidget`; display it). Otherwise (nbval,
+    ``facelib classroom``): draws the static demo (:func:`static_demo`) with matplotlib and
+    returns ``None``.
     """
     show = config.settings.interactive if interactive is None else interactive
     if show:
@@ -821,6 +832,7 @@ def door(database: Any = None, *, tau: float | None = None, interactive: bool | 
     fig, ax = plt.subplots(figsize=(10, 7.5))
     ax.imshow(grid)
     ax.set_axis_off()
-    ax.set_title("The door on stored photos (no camera here): an enrolled person, then a stranger")
+    ax.set_title("The door on stored photos (no camera here): " + ", ".join(
+        f"{r.label} → {'open' if r.door_open else 'shut'}" for r in results), fontsize=9)
     plt.show()
-    return results
+    return None

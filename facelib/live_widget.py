@@ -35,7 +35,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
     """The webcam door: camera, answers drawn live, τ slider, enrol/remove, start/stop, snapshot → NST.
 
     Args:
-        database: the residents (:class:`facelib.verification.FaceDatabase`).
+        database: the residents (:class:`facelib.face_database.FaceDatabase`).
         tau: the door's threshold (``None``: the database's).
         style: the painting for the snapshot button (an asset name or path; default The Starry Night).
         enrol_frames: frames taken when enrolling the person in front of the camera.
@@ -145,7 +145,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
 
     def _stylize(self, rgb: np.ndarray) -> None:
         from facelib import assets, nst
-        from facelib.data import read_image
+        from facelib.images import read_image
 
         try:
             style_path = Path(self.style) if Path(self.style).is_file() else assets.fetch(self.style)

@@ -3,7 +3,7 @@
 The test writes a YUV4MPEG2 clip (Ariel Sharon, enrolled from 5 other photos, then Colin Powell,
 a stranger; :func:`facelib.live.write_y4m`), starts Chromium with
 ``--use-fake-device-for-media-stream --use-file-for-fake-video-capture=clip.y4m`` (and
-``--use-fake-ui-for-media-stream`` so the permission is granted), runs the notebook's live cell,
+``--use-fake-ui-for-media-stream`` so the permission is granted), runs lesson 10's live cell (with its set-up cells),
 and reads the widget's answers from the page: the door opens for the resident, stays shut for
 the stranger, and frames keep arriving. A second browser without a camera must say so and play
 the recorded clip instead. Screenshots go to ``build/``.
@@ -11,6 +11,7 @@ the recorded clip instead. Screenshots go to ``build/``.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import time
@@ -39,14 +40,13 @@ ERRORS = """() => window.jupyterapp.shell.currentWidget.content.widgets
 
 
 def _notebook(path: Path) -> None:
+    """Lesson 10's own cells: set-up, the residents, and the live cell."""
+    lesson = nbformat.read(REPO / "notebooks" / "10_live_demo.ipynb", as_version=4)
+    by_id = {c.get("id"): c for c in lesson.cells}
     nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell("from facelib import live\n"
-                                  "db = globals().get('db') or live.demo_database('Ariel_Sharon')  # photos 1-5\n"
-                                  "print(db)"),
-        # the live cell of notebooks/10_live_demo.ipynb, forced interactive (the browser test runs in fast mode)
-        nbformat.v4.new_code_cell("door = live.door(db, interactive=True)\ndoor"),
-    ]
+    nb.cells = [copy.deepcopy(by_id[i]) for i in ("live-setup", "live-db", "live-door")]
+    for c in nb.cells:
+        c.outputs, c.execution_count = [], None
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -77,7 +77,11 @@ def _watch(page: Page, want: set[tuple[str, str]], seconds: float, shots: dict[t
     return seen
 
 
-def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_path):
+def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_path, monkeypatch):
+    # the kernel must behave as for a student at the keyboard (widgets live), not as under nbval
+    monkeypatch.setenv("FACELIB_INTERACTIVE", "1")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
     root = tmp_path / "lab"
     root.mkdir()
     _notebook(root / "live.ipynb")
