@@ -73,7 +73,10 @@ function render({ model, el: root }) {
 
   // ---------------------------------------------------------------- sources
   let video = null, stream = null, clip = null, still = null;
-  let seq = 0, inFlight = null, sentAt = 0, timer = null, lastAnswered = 0;
+  // frames sent and not answered yet (seq -> time sent); at most MAX_IN_FLIGHT, the kernel keeps only the newest
+  const MAX_IN_FLIGHT = 2;
+  const inFlight = new Map();
+  let seq = 0, timer = null;
 
   function showFallback(text) {
     root.dataset.camera = "error";
@@ -125,12 +128,14 @@ function render({ model, el: root }) {
     if (!model.get("running")) return;
     const src = currentSource();
     if (!src) return;
-    if (inFlight !== null && performance.now() - sentAt < 1500) return;  // one frame in flight
+    const now = performance.now();
+    for (const [k, t] of inFlight) if (now - t > 1500) inFlight.delete(k);  // lost or dropped as stale
+    if (inFlight.size >= MAX_IN_FLIGHT) return;
     gctx.drawImage(src, 0, 0, W, H);
     const mySeq = ++seq;
-    inFlight = mySeq; sentAt = performance.now();
+    inFlight.set(mySeq, now);
     grab.toBlob(blob => {
-      if (!blob) { inFlight = null; return; }
+      if (!blob) { inFlight.delete(mySeq); return; }
       blob.arrayBuffer().then(buf => model.send({ type: "frame", seq: mySeq }, undefined, [buf]));
     }, "image/jpeg", 0.8);
   }
@@ -168,7 +173,7 @@ function render({ model, el: root }) {
 
   function onState() {
     const s = model.get("state") || {};
-    if (s.seq !== undefined && inFlight !== null && s.seq >= inFlight) inFlight = null;
+    if (s.seq !== undefined) for (const k of [...inFlight.keys()]) if (k <= s.seq) inFlight.delete(k);
     const open = !!s.door_open;
     root.dataset.door = open ? "open" : "shut";
     root.dataset.label = s.label || "no face";
@@ -183,7 +188,6 @@ function render({ model, el: root }) {
     }
     stats.textContent = `${(s.fps || 0).toFixed(1)} frames/s answered · latency ${(s.latency_ms || 0).toFixed(0)} ms · ` +
       `${s.answered || 0} answered, ${s.dropped || 0} dropped` + (s.message ? ` · ${s.message}` : "");
-    lastAnswered = s.answered || lastAnswered;
     if (still) draw();
   }
 

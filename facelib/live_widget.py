@@ -1,7 +1,7 @@
 """The camera widget of the live happy house (on ``anywidget``; JupyterLab 4, Notebook 7, VS Code, Colab).
 
 The browser half lives in ``live_camera.js``: ``getUserMedia`` → canvas → JPEG bytes sent to
-the kernel as custom messages, at most one frame in flight; it draws the answers (box, name or
+the kernel as custom messages, at most two frames in flight; it draws the answers (box, name or
 "unknown", distance, the door) on the video. The kernel half here puts each frame in a
 :class:`facelib.live.LatestFrame` (the newest wins, stale ones are dropped), answers it in a
 worker thread with :class:`facelib.live.FrameProcessor` and syncs the answer back as ``state``.
