@@ -177,11 +177,18 @@ def test_background_detection_keeps_frames_flowing(db, clip):
             if answers[-1].door_open and i > 20:
                 break
             time.sleep(0.05)
+        assert answers[0].box is None  # no detector answer yet: nothing is assumed
+        assert answers[-1].name == "Ariel Sharon" and answers[-1].source in {"track", "detect"}
+        assert proc.counts["detections"] >= 1
+        # the stranger takes the resident's place: the door is shut from the very first frame on
+        strangers = []
+        for k in range(30):
+            strangers.append(proc.process(live.encode_jpeg(clip[8 + k % 8]), 1000 + k))
+            time.sleep(0.05)
+        assert not any(r.door_open for r in strangers)
+        assert strangers[-1].label in {"unknown", "no face"}
     finally:
         proc.close()
-    assert answers[0].box is None  # no detector answer yet: nothing is assumed
-    assert answers[-1].name == "Ariel Sharon" and answers[-1].source in {"track", "detect"}
-    assert proc.counts["detections"] >= 1
 
 
 def test_ncc_track_finds_a_known_shift():
