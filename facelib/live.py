@@ -141,6 +141,7 @@ class TrackState:
     confidence: float
     template: np.ndarray
     small_xy: tuple[int, int]
+    scale: int = 1
     age: int = 0
 
 
@@ -319,10 +320,9 @@ class FrameProcessor:
 
         return detect.detect_faces(small_rgb, min_confidence=self.min_confidence)
 
-    def _start_track(self, faces: list, small_grey: np.ndarray, shape: tuple[int, ...]) -> None:
+    def _start_track(self, faces: list, small_grey: np.ndarray, shape: tuple[int, ...], s: int) -> None:
         from facelib import detect
 
-        s = self.detect_scale
         old = self.track
         face = detect.main_face(faces, (shape[0] // s, shape[1] // s))
         self.track = None
@@ -338,7 +338,7 @@ class FrameProcessor:
             self._encoding, self._encoded_box = None, None
             return
         self.track = TrackState(box=(x * s, y * s, w * s, h * s), keypoints=np.asarray(face.keypoints) * s,
-                                confidence=float(face.confidence), template=template, small_xy=(x, y))
+                                confidence=float(face.confidence), template=template, small_xy=(x, y), scale=s)
         self._track_id += 1
         # A fresh detection may be somebody else in the same place: always encode it again. Where it
         # continues the old track (boxes overlap) the old answer stands until the new encoding is in.
@@ -355,7 +355,7 @@ class FrameProcessor:
         if score < self.min_track_score:
             self.track = None
             return
-        s = self.detect_scale
+        s = tr.scale
         dx, dy = (nx - x) * s, (ny - y) * s
         bx, by, bw, bh = tr.box
         tr.box = (bx + dx, by + dy, bw, bh)
@@ -428,7 +428,7 @@ class FrameProcessor:
             return False
         if job["kind"] == "detect":
             self.counts["detections"] += 1
-            self._start_track(value, job["grey"], rgb_shape)
+            self._start_track(value, job["grey"], rgb_shape, job["scale"])
             return self.track is not None
         if job["track_id"] == self._track_id and self.track is not None:  # an encoding for this track
             self._encoding, self._encoded_box = value, job["box"]
@@ -450,7 +450,9 @@ class FrameProcessor:
             return result
         self.last_rgb = rgb
         result.height, result.width = rgb.shape[:2]
-        grey = _small_grey(rgb, self.detect_scale)
+        # a still photo (an upload) may be small: keep at least 160 px for MTCNN
+        scale = max(1, min(self.detect_scale, min(rgb.shape[:2]) // 160)) if still else self.detect_scale
+        grey = _small_grey(rgb, scale)
         t1 = time.perf_counter()
         timings["decode"] = (t1 - t0) * 1000
         background = self.async_detect and not still
@@ -469,12 +471,12 @@ class FrameProcessor:
         t2 = time.perf_counter()
         timings["track"] = (t2 - t1) * 1000
         if (self.track is None or self._since_detect >= self.redetect_every) and self._job is None:
-            small = _small_rgb(rgb, self.detect_scale)
+            small = _small_rgb(rgb, scale)
             self._since_detect = 0
             if background:
-                self._submit("detect", self._detect_small, small, grey=grey)
+                self._submit("detect", self._detect_small, small, grey=grey, scale=scale)
             else:
-                self._start_track(self._detect_small(small), grey, rgb.shape)
+                self._start_track(self._detect_small(small), grey, rgb.shape, scale)
                 self.counts["detections"] += 1
                 result.source = "detect" if self.track is not None else "none"
         self._since_detect += 1

@@ -296,3 +296,35 @@ def test_door_is_the_widget_for_a_person_and_a_picture_for_nbval(db):
         assert "getUserMedia" in esm and "export default" in esm
     finally:
         w.close()
+
+
+def test_snapshot_goes_to_style_transfer(db, clip):
+    import io
+
+    from PIL import Image
+
+    from facelib.live_widget import LiveDoorWidget
+
+    w = LiveDoorWidget(db, processor_options={"async_detect": False}, stylize_options={"steps": 2, "coarse_steps": 0, "size": 64})
+    try:
+        w.snapshot(wait=True)
+        assert w.status.startswith("no frame yet") and w.stylized == b""
+        w.processor.process(live.encode_jpeg(clip[0]), 1)
+        w.snapshot(wait=True)
+        assert w.status.startswith("snapshot painted"), w.status
+        painted = Image.open(io.BytesIO(w.stylized))
+        assert painted.format == "PNG" and max(painted.size) == 64 and painted.size[0] > painted.size[1]  # 4:3
+    finally:
+        w.close()
+
+
+def test_an_uploaded_photo_is_answered_on_its_own(db):
+    proc = live.FrameProcessor(db, async_detect=True)  # a still is detected and encoded at once even so
+    try:
+        resident = proc.process(live.lfw_photo(ENROLLED, 10).read_bytes(), 1, still=True)
+        stranger = proc.process(live.lfw_photo(STRANGER, 10).read_bytes(), 2, still=True)
+    finally:
+        proc.close()
+    assert (resident.width, resident.height) == (250, 250) and resident.source == "detect"
+    assert resident.label == "Ariel Sharon" and resident.door_open
+    assert stranger.label == "unknown" and not stranger.door_open

@@ -5,8 +5,8 @@ a stranger; :func:`facelib.live.write_y4m`), starts Chromium with
 ``--use-fake-device-for-media-stream --use-file-for-fake-video-capture=clip.y4m`` (and
 ``--use-fake-ui-for-media-stream`` so the permission is granted), runs lesson 10's live cell (with its set-up cells),
 and reads the widget's answers from the page: the door opens for the resident, stays shut for
-the stranger, and frames keep arriving. A second browser without a camera must say so and play
-the recorded clip instead. Screenshots go to ``build/``.
+the stranger, and frames keep arriving. A second browser without a camera must say so, open the
+door for an uploaded photo of the resident, and play the recorded clip. Screenshots go to ``build/``.
 """
 
 from __future__ import annotations
@@ -135,6 +135,12 @@ def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_pat
             assert "Upload a photo or play the recorded clip" in state["message"], state["message"]
             assert ("denied" in state["message"]) or ("No camera" in state["message"]) or ("could not start" in state["message"])
             page.locator(".facelib-live").screenshot(path=str(build / "browser-live-no-camera.png"))
+            # an uploaded photo of the resident opens the door
+            page.locator(".facelib-live .fl-upload").set_input_files(str(live.lfw_photo("Ariel_Sharon", 9)))
+            page.wait_for_function("() => document.querySelector('.facelib-live').dataset.door === 'open'",
+                                   timeout=180_000)
+            assert page.evaluate(READ)["label"] == "Ariel Sharon"
+            page.locator(".facelib-live").screenshot(path=str(build / "browser-live-upload.png"))
             page.locator(".facelib-live .fl-clip").click()
             page.wait_for_function("() => document.querySelector('.facelib-live').dataset.camera === 'clip'",
                                    timeout=120_000)
