@@ -34,13 +34,15 @@ the newest and counts the others as dropped, so the answer is always about *now*
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -368,7 +370,7 @@ class FrameProcessor:
 
         tr = self.track
         assert tr is not None
-        face = detect.Face(tuple(int(round(v)) for v in tr.box), tr.keypoints, tr.confidence)  # type: ignore[arg-type]
+        face = detect.Face(tuple(int(np.rint(v)) for v in tr.box), tr.keypoints, tr.confidence)  # type: ignore[arg-type]
         return detect.align(rgb, face)
 
     # ------------------------------------------------------------------ identify
@@ -506,7 +508,7 @@ class FrameProcessor:
 
         # identify -----------------------------------------------------------------------------
         if self.track is not None:
-            result.box = tuple(int(round(v)) for v in self.track.box)  # type: ignore[assignment]
+            result.box = tuple(int(np.rint(v)) for v in self.track.box)  # type: ignore[assignment]
             self._identify(result)
         else:
             result.tau = self.threshold()
@@ -636,8 +638,8 @@ class LiveLoop:
             self._times = [t for t in self._times[-40:]] + [time.monotonic()]
             try:
                 self.on_result(result)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:
+                logging.getLogger(__name__).exception("facelib.live: reporting frame %s failed", slot.seq)
 
 
 # --------------------------------------------------------------------------------------- drawing
@@ -735,7 +737,7 @@ def make_clip(photos: Sequence[np.ndarray], frames_per_photo: int = 20, *, size:
         for _ in range(frames_per_photo):
             cx = (width - pw) / 2 + amplitude * np.cos(t / 7.0) + rng.integers(-1, 2)
             cy = (height - ph) / 2 + amplitude * 0.6 * np.sin(t / 7.0) + rng.integers(-1, 2)
-            x0, y0 = int(round(cx)), int(round(cy))
+            x0, y0 = int(np.rint(cx)), int(np.rint(cy))
             frame = bg.copy()
             frame[y0:y0 + ph, x0:x0 + pw] = photo
             frames.append(frame)
@@ -780,8 +782,7 @@ def write_y4m(path: str | os.PathLike, frames: Sequence[np.ndarray], fps: int = 
             u = u.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
             v = v.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
             fh.write(b"FRAME\n")
-            for plane in (y, u, v):
-                fh.write(np.clip(np.round(plane), 0, 255).astype(np.uint8).tobytes())
+            fh.writelines(np.clip(np.round(plane), 0, 255).astype(np.uint8).tobytes() for plane in (y, u, v))
     return out
 
 
@@ -831,7 +832,7 @@ def door(database: Any = None, *, tau: float | None = None, interactive: bool | 
     import matplotlib.pyplot as plt
 
     grid, results = static_demo(database, tau=tau)
-    fig, ax = plt.subplots(figsize=(10, 7.5))
+    _fig, ax = plt.subplots(figsize=(10, 7.5))
     ax.imshow(grid)
     ax.set_axis_off()
     ax.set_title("The door on stored photos (no camera here): " + ", ".join(

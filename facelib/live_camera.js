@@ -151,13 +151,27 @@ function render({ model, el: root }) {
   }
 
   // ---------------------------------------------------------------- answers in
+  // where a picture of size sw x sh goes on the canvas, aspect ratio kept (an upload may be square)
+  function fit(sw, sh) {
+    const k = Math.min(W / sw, H / sh);
+    return [(W - sw * k) / 2, (H - sh * k) / 2, k];
+  }
+
   function draw() {
     const src = still || currentSource();
-    if (src) ctx.drawImage(src, 0, 0, W, H); else { ctx.fillStyle = "#333"; ctx.fillRect(0, 0, W, H); }
+    ctx.fillStyle = "#333"; ctx.fillRect(0, 0, W, H);
+    if (src === still && still) {
+      const [ox, oy, k] = fit(still.width, still.height);
+      ctx.drawImage(still, ox, oy, still.width * k, still.height * k);
+    } else if (src) {
+      ctx.drawImage(src, 0, 0, W, H);
+    }
     const s = model.get("state") || {};
     if (s.box && s.width) {
-      const kx = W / s.width, ky = H / s.height;
-      const [x, y, w, h] = s.box;
+      let ox = 0, oy = 0, kx = W / s.width, ky = H / s.height;
+      if (still) { const f = fit(s.width, s.height); ox = f[0]; oy = f[1]; kx = ky = f[2]; }
+      const [bx, by, w, h] = s.box;
+      const x = bx + ox / kx, y = by + oy / ky;
       const colour = s.door_open ? "#28c846" : "#e63232";
       ctx.lineWidth = 4; ctx.strokeStyle = colour;
       ctx.strokeRect(x * kx, y * ky, w * kx, h * ky);

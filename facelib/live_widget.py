@@ -159,7 +159,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
             buf = io.BytesIO()
             Image.fromarray((np.clip(out, 0, 1) * 255).round().astype(np.uint8)).save(buf, "PNG")
             self.stylized = buf.getvalue()
-            secs = history.get("seconds", 0.0)
+            secs: Any = history.get("seconds", 0.0)
             secs = secs[-1] if isinstance(secs, (list, tuple)) and secs else secs
             self.status = f"snapshot painted in {float(secs or 0.0):.0f} s"
         except Exception as err:  # noqa: BLE001 - shown in the widget

@@ -74,7 +74,8 @@ def _watch(page: Page, want: set[tuple[str, str]], seconds: float, shots: dict[t
                 again = page.evaluate(READ)
                 if (again["door"], again["label"]) != key:  # the answer changed while the picture was taken
                     shots[key].unlink()
-            if want <= {(s["door"], s["label"]) for s in seen} and len(seen) > 20:
+            if want <= {(s["door"], s["label"]) for s in seen} and len(seen) > 20 and (
+                    all(p.exists() for p in shots.values()) or time.monotonic() > deadline - seconds / 2):
                 break
         page.wait_for_timeout(250)
     return seen
