@@ -1,20 +1,40 @@
 """Judging a face encoder: distances, ROC/AUC, thresholds, one-shot accuracy.
 
 The lecture's similarity function is ``d(img1, img2) = ||f(img1) - f(img2)||``: two photos are
-"the same person" when ``d <= τ``. Everything here takes distances and a boolean ``same``
-(ground truth) and asks how good that rule is, for every τ at once (ROC) or for the best one.
+"the same person" when ``d <= τ`` (:func:`accepts`, the one place this rule is written; a
+distance equal to τ counts as the same person). Everything here takes distances and a boolean
+``same`` (ground truth) and asks how good that rule is, for every τ at once (ROC) or for the best one.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import weakref
+from typing import Any, Callable
 
 import numpy as np
 
 __all__ = [
-    "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
+    "accepts", "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
     "pair_distances", "pairwise_distances", "roc_curve", "verification_accuracy",
 ]
+
+
+def accepts(distance: float | np.ndarray, threshold: float) -> bool | np.ndarray:
+    """The lecture's acceptance rule: "the same person" iff ``d <= τ``.
+
+    Used by :func:`facelib.verification.verify`/:func:`~facelib.verification.who_is_it`,
+    :class:`facelib.face_database.FaceDatabase`, :func:`verification_accuracy`, :func:`roc_curve`
+    / :func:`best_threshold` (which choose τ under this same rule) and the lessons' checks.
+
+    Args:
+        distance: one distance or an array of them.
+        threshold: τ.
+
+    Returns:
+        ``bool`` for a scalar distance, else a boolean array of the same shape.
+    """
+    accepted = np.asarray(distance, dtype=np.float64) <= float(threshold)
+    return bool(accepted) if accepted.ndim == 0 else accepted
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray | None = None, *, squared: bool = False) -> np.ndarray:
@@ -85,7 +105,7 @@ def auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
 def verification_accuracy(distances: np.ndarray, same: np.ndarray, threshold: float) -> float:
     """Fraction of pairs judged right by "same iff d <= threshold"."""
     d, s = _check(distances, same)
-    return float(np.mean((d <= threshold) == s))
+    return float(np.mean(accepts(d, threshold) == s))
 
 
 def best_threshold(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:
@@ -122,22 +142,67 @@ def equal_error_rate(distances: np.ndarray, same: np.ndarray) -> tuple[float, fl
     return float(eer), float(t0 + w * (thr[k] - t0))
 
 
-def encode(encoder: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Encodings of many images, computed in batches: ``(n, H, W, C)`` → ``(n, d) float32``.
+def encode(encoder: Callable[..., Any], x: np.ndarray, batch_size: int = 64, *,
+           preprocess: Callable[[np.ndarray], np.ndarray] | None = None, progress: bool | None = False) -> np.ndarray:
+    """The one way to encode a batch: ``(n, H, W, C)`` images → ``(n, d) float32`` encodings, in batches.
 
-    ``encoder`` is a Keras model (called in inference mode) or any function of a batch.
+    Args:
+        encoder: a Keras model (called in inference mode through one compiled ``tf.function`` per
+            model, traced once for any batch size) or any function of a batch (called with
+            ``training=False`` if it takes that argument).
+        x: the images (any array; only one batch at a time is converted).
+        batch_size: images per call.
+        preprocess: applied to each batch before the encoder (e.g. FaceNet's ``preprocess``).
+        progress: show a progress bar over the batches (``None``: ``facelib.config.settings.progress``;
+            never for a single batch).
+
+    Returns:
+        ``(n, d) float32`` (not normalised; :func:`facelib.verification.encode_faces` normalises).
+
+    Raises:
+        ValueError: ``x`` is empty.
     """
-    x = np.asarray(x)
+    from tqdm.auto import tqdm
+
+    from facelib import config
+
     if len(x) == 0:
         raise ValueError("no images to encode (x is empty)")
+    call = _batch_call(encoder)
+    show = config.settings.progress if progress is None else progress
+    starts = range(0, len(x), batch_size)
     out = []
-    for i in range(0, len(x), batch_size):
+    for i in tqdm(starts, desc="encoding", unit="batch", disable=not show or len(starts) < 2, leave=False):
         batch = x[i:i + batch_size]
-        try:
-            out.append(np.asarray(encoder(batch, training=False)))
-        except TypeError:  # a plain function without a ``training`` argument
-            out.append(np.asarray(encoder(batch)))
+        out.append(call(batch if preprocess is None else preprocess(batch)))
     return np.concatenate(out).astype(np.float32)
+
+
+_COMPILED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _batch_call(encoder: Callable[..., Any]) -> Callable[[np.ndarray], np.ndarray]:
+    """``batch → float32 encodings`` for a Keras model (compiled once, cached per model) or a function."""
+    import keras
+
+    if isinstance(encoder, keras.Model):
+        fn = _COMPILED.get(encoder)
+        if fn is None:
+            import tensorflow as tf
+
+            shape = tuple(encoder.input_shape[1:])
+            fn = tf.function(lambda t: tf.cast(encoder(t, training=False), tf.float32),
+                             input_signature=[tf.TensorSpec((None, *shape), tf.float32)], reduce_retracing=True)
+            _COMPILED[encoder] = fn
+        return lambda batch: fn(np.asarray(batch, np.float32)).numpy()
+
+    def call(batch: np.ndarray) -> np.ndarray:
+        try:
+            return np.asarray(encoder(batch, training=False))
+        except TypeError:  # a plain function without a ``training`` argument
+            return np.asarray(encoder(batch))
+
+    return call
 
 
 def one_shot_accuracy(encoder: Callable[[np.ndarray], np.ndarray] | None, x: np.ndarray, y: np.ndarray, *,
@@ -158,10 +223,7 @@ def one_shot_accuracy(encoder: Callable[[np.ndarray], np.ndarray] | None, x: np.
     people = np.array([p for p in np.unique(y) if (y == p).sum() >= 2])
     if len(people) < n_way:
         raise ValueError(f"{n_way}-way one-shot needs {n_way} people with ≥ 2 photos; found {len(people)}")
-    if encoder is None:
-        emb = np.asarray(x, np.float64)
-    else:
-        emb = np.concatenate([np.asarray(encoder(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+    emb = np.asarray(x, np.float64) if encoder is None else encode(encoder, x, batch_size)
     by_person = {p: np.flatnonzero(y == p) for p in people}
     rng = np.random.default_rng(seed)
     correct = 0

@@ -17,8 +17,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from facelib.evaluation import accepts
 from facelib.images import ImageLike, atomic_write
-from facelib.verification import _as_encodings, _describe, course_image, default_model, encode_faces
+from facelib.verification import (_describe, course_image, default_model, encode_faces, nearest_person,
+                                  person_distances, require_people)
 
 __all__ = ["FaceDatabase"]
 
@@ -193,29 +195,22 @@ class FaceDatabase:
     # ----------------------------------------------------------------- questions
     def distances(self, encoding: np.ndarray) -> dict[str, float]:
         """``{name: min distance}`` from one encoding ``(128,)``/``(1, 128)`` to each person."""
-        if not self._names:
-            raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
-        q = _as_encodings(encoding, "encoding")[0]
-        return {n: float(np.min(np.linalg.norm(self._encodings[n].astype(np.float64) - q, axis=1)))
-                for n in self._names}
+        return person_distances(encoding, {n: self._encodings[n] for n in self._names})
 
     def identify(self, image: ImageLike, threshold: float | None = None) -> tuple[float, str | None]:
         """Who is it? ``(distance to the nearest person, their name or None if too far)``.
 
         ``threshold`` ``None`` = the calibrated one, else the preprocessing's default (0.7).
         """
-        if not self._names:
-            raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
-        dists = self.distances(self.encode(image, progress=False))
-        name = min(dists, key=dists.__getitem__)
-        dist = dists[name]
-        return dist, (name if dist < self.effective_threshold(threshold) else None)
+        require_people(self._encodings)
+        dist, name = nearest_person(self.encode(image, progress=False), {n: self._encodings[n] for n in self._names})
+        return dist, (name if accepts(dist, self.effective_threshold(threshold)) else None)
 
     def verify(self, image: ImageLike, name: str, threshold: float | None = None) -> tuple[float, bool]:
         """Is this ``name``? ``(distance to name's nearest photo, accepted)``."""
         self._require(name)
         dist = self.distances(self.encode(image, progress=False))[name]
-        return dist, bool(dist < self.effective_threshold(threshold))
+        return dist, accepts(dist, self.effective_threshold(threshold))
 
     def calibrate(self, images: Sequence[ImageLike] | None = None, labels: Sequence[object] | None = None, *,
                   encodings: np.ndarray | None = None) -> float:

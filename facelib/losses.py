@@ -9,7 +9,7 @@ cost is J = Σ_i L(A^{(i)}, P^{(i)}, N^{(i)}) (:func:`triplet_loss`, the course'
 
 Random triplets are mostly "too easy" (L = 0, no gradient), so the *online mining* losses look at
 every valid triplet inside a batch of ``labels``/``embeddings`` (from a P×K sampler,
-``facelib.data.pk_dataset``) and pick the useful ones:
+``facelib.sampling.pk_dataset``) and pick the useful ones:
 
 - :func:`batch_all_triplet_loss`: every valid triplet (a, p, n), averaged over those with L > 0;
 - :func:`batch_hard_triplet_loss`: per anchor, the farthest positive and the closest negative;
@@ -32,7 +32,7 @@ import tensorflow as tf
 
 __all__ = [
     "TripletMiningLoss", "batch_all_triplet_loss", "batch_hard_triplet_loss",
-    "batch_semi_hard_triplet_loss", "contrastive_loss", "pairwise_distances", "triplet_loss",
+    "batch_semi_hard_triplet_loss", "contrastive_loss", "triplet_loss",
 ]
 
 
@@ -74,11 +74,13 @@ def triplet_loss(y_true: object, y_pred: Sequence[tf.Tensor] | tf.Tensor, alpha:
 
 # --------------------------------------------------------------------------- batch (online) mining
 
-def pairwise_distances(embeddings: tf.Tensor, squared: bool = True) -> tf.Tensor:
-    """Distances between all rows of ``embeddings`` ``(B, d)`` → ``(B, B) float32``.
+def _batch_distances(embeddings: tf.Tensor, *, squared: bool) -> tf.Tensor:
+    """In-graph, differentiable twin of :func:`facelib.evaluation.pairwise_distances` for the mining losses.
 
-    Uses ||a||² − 2a·b + ||b||² (clipped at 0, exact 0 on the diagonal). For ``squared=False``
-    the square root is taken with a safe gradient at 0.
+    ``embeddings`` ``(B, d)`` → ``(B, B) float32``, by the same formula ||a||² − 2a·b + ||b||²
+    (clipped at 0, exact 0 on the diagonal); for ``squared=False`` the square root is taken with a
+    safe gradient at 0. ``squared`` has no default: each loss states which distance it mines with.
+    (The one public ``pairwise_distances`` is :func:`facelib.evaluation.pairwise_distances`.)
     """
     e = tf.convert_to_tensor(embeddings, tf.float32)
     dot = tf.matmul(e, e, transpose_b=True)
@@ -112,7 +114,7 @@ def _prepare(labels: tf.Tensor, embeddings: tf.Tensor) -> tuple[tf.Tensor, tf.Te
         n_people = int(tf.size(tf.unique(labels)[0]))
         if n_people < 2:
             raise ValueError(f"a batch needs at least 2 different people to form a triplet; got {n_people} "
-                             "(use facelib.data.pk_dataset with P >= 2)")
+                             "(use facelib.sampling.pk_dataset with P >= 2)")
     else:
         tf.debugging.assert_equal(tf.shape(labels)[0], tf.shape(embeddings)[0],
                                   message="labels and embeddings disagree on the batch size")
@@ -152,7 +154,7 @@ def batch_all_triplet_loss(labels: tf.Tensor, embeddings: tf.Tensor, margin: flo
             ``tf.errors.InvalidArgumentError`` with the same message instead.
     """
     labels, embeddings = _prepare(labels, embeddings)
-    d = pairwise_distances(embeddings, squared)
+    d = _batch_distances(embeddings, squared=squared)
     pos, neg = _masks(labels)
     valid = tf.cast(tf.logical_and(pos[:, :, None], neg[:, None, :]), tf.float32)  # (a, p, n)
     loss = tf.maximum(d[:, :, None] - d[:, None, :] + margin, 0.0) * valid
@@ -172,7 +174,7 @@ def batch_hard_triplet_loss(labels: tf.Tensor, embeddings: tf.Tensor, margin: fl
     Args and raises as :func:`batch_all_triplet_loss`. Returns a scalar ``float32``.
     """
     labels, embeddings = _prepare(labels, embeddings)
-    d = pairwise_distances(embeddings, squared)
+    d = _batch_distances(embeddings, squared=squared)
     pos, neg = _masks(labels)
     posf, negf = tf.cast(pos, tf.float32), tf.cast(neg, tf.float32)
     hardest_pos = tf.reduce_max(d * posf, axis=1)  # distances are ≥ 0, so masked entries (0) never win
@@ -205,7 +207,7 @@ def batch_semi_hard_triplet_loss(labels: tf.Tensor, embeddings: tf.Tensor, margi
     Args and raises as :func:`batch_all_triplet_loss`. Returns a scalar ``float32``.
     """
     labels, embeddings = _prepare(labels, embeddings)
-    d = pairwise_distances(embeddings, squared)
+    d = _batch_distances(embeddings, squared=squared)
     pos, neg = _masks(labels)
     negf = tf.cast(neg, tf.float32)
     big = tf.reduce_max(d) + 1.0

@@ -3,7 +3,7 @@
 Lecture: *face verification* answers "is this the claimed person?" (1:1), *face recognition*
 "who is this, if anyone among K people?" (1:K). Both compare encodings ``f(x)`` with the
 similarity ``d(img1, img2) = ||f(img1) - f(img2)||_2`` and a threshold ``τ``: same person iff
-``d < τ`` (the course's ``dist < 0.7``).
+``d <= τ`` (:func:`facelib.evaluation.accepts`; the course's threshold is 0.7).
 
 - :func:`img_to_encoding` — the course's function: photo → unit-norm ``(1, 128)`` encoding.
 - :func:`verify` — the door that opens for a resident: ``(dist, door_open)``.
@@ -21,23 +21,23 @@ from __future__ import annotations
 
 import functools
 import os
-import weakref
 from typing import Mapping, Sequence
 
 import numpy as np
 from PIL import Image
 
 from facelib import config
+from facelib.evaluation import accepts
 from facelib.images import ImageLike, to_rgb_uint8
 
 __all__ = [
     "COURSE_THRESHOLD", "FaceDatabase", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
-    "verify", "who_is_it",
+    "nearest_person", "person_distances", "require_people", "verify", "who_is_it",
 ]
 
-#: The course's threshold on the distance between unit-norm encodings (preprocessing "course").
+#: The course's threshold on the distance between unit-norm encodings (preprocessing "course"); the
+#: one place the number lives (``facelib.models.inception_resnet.DEFAULT_THRESHOLDS["course"]`` is it).
 COURSE_THRESHOLD = 0.7
-_ENCODERS: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
 
 
 @functools.lru_cache(maxsize=2)
@@ -84,19 +84,6 @@ def face_crop(image: ImageLike, *, size: int = 160, keypoints: bool = True, marg
     return detect.align(rgb, face, size=size, margin=margin, keypoints=keypoints)
 
 
-def _encoder(model):  # type: ignore[no-untyped-def]
-    """A compiled ``model(x, training=False)`` (one trace for any batch size), cached per model."""
-    fn = _ENCODERS.get(model)
-    if fn is None:
-        import tensorflow as tf
-
-        shape = tuple(model.input_shape[1:])
-        fn = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec((None, *shape), tf.float32)],
-                         reduce_retracing=True)
-        _ENCODERS[model] = fn
-    return fn
-
-
 def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = 32,  # type: ignore[no-untyped-def]
                  progress: bool | None = None) -> np.ndarray:
     """Encode face crops in batches and normalise each encoding to unit length.
@@ -111,9 +98,7 @@ def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", bat
     Returns:
         ``(m, 128) float32``, each row of unit L2 norm.
     """
-    import tensorflow as tf
-    from tqdm.auto import tqdm
-
+    from facelib.evaluation import encode
     from facelib.models.inception_resnet import preprocess
 
     faces = np.asarray(faces)
@@ -122,14 +107,8 @@ def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", bat
     dim = int(model.output_shape[-1])
     if len(faces) == 0:
         return np.zeros((0, dim), np.float32)
-    fn = _encoder(model)
     show = config.settings.progress if progress is None else progress
-    out = []
-    starts = range(0, len(faces), batch_size)
-    for i in tqdm(starts, desc="encoding", unit="batch", disable=not show or len(starts) < 2, leave=False):
-        x = preprocess(faces[i:i + batch_size], preprocessing)
-        out.append(tf.cast(fn(tf.constant(x)), tf.float32).numpy())
-    emb = np.concatenate(out).astype(np.float32)
+    emb = encode(model, faces, batch_size, preprocess=lambda batch: preprocess(batch, preprocessing), progress=show)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     return emb / np.maximum(norms, 1e-12)
 
@@ -165,6 +144,37 @@ def _as_encodings(value: np.ndarray, what: str) -> np.ndarray:
     return arr
 
 
+def require_people(database: Mapping[str, object]) -> None:
+    """The one empty-database check: ``ValueError`` when ``database`` holds nobody."""
+    if len(database) == 0:
+        raise ValueError("the face database is empty: enroll at least one person first "
+                         "(FaceDatabase.add, or `facelib enroll DB NAME IMG...`)")
+
+
+def person_distances(encoding: np.ndarray, database: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """``{name: distance}`` from one encoding ``(d,)``/``(1, d)`` to each person of ``database``.
+
+    A person with several encodings ``(k, d)`` is as near as their nearest one. Computed in float64.
+
+    Raises:
+        ValueError: the database is empty, or an encoding has the wrong shape.
+    """
+    require_people(database)
+    q = _as_encodings(encoding, "encoding")[0]
+    return {name: float(np.min(np.linalg.norm(_as_encodings(value, f"database[{name!r}]") - q, axis=1)))
+            for name, value in database.items()}
+
+
+def nearest_person(encoding: np.ndarray, database: Mapping[str, np.ndarray]) -> tuple[float, str]:
+    """The nearest-person search of face recognition: ``(distance, name)`` of the nearest person.
+
+    Ties go to the person enrolled first. Raises ``ValueError`` for an empty database.
+    """
+    dists = person_distances(encoding, database)
+    name = min(dists, key=dists.__getitem__)
+    return dists[name], name
+
+
 def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], model,  # type: ignore[no-untyped-def]
            threshold: float = COURSE_THRESHOLD, **encode_kwargs: object) -> tuple[float, bool]:
     """Is the person in ``image`` really ``identity``? (face verification, 1:1)
@@ -174,7 +184,7 @@ def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], 
         identity: the name the person claims.
         database: name → encoding ``(1, 128)`` (or ``(k, 128)`` for several photos: the nearest counts).
         model: the encoder.
-        threshold: the door opens when ``dist < threshold`` (course: 0.7).
+        threshold: the door opens when ``dist <= threshold`` (course: 0.7).
         **encode_kwargs: passed to :func:`img_to_encoding` (``preprocessing=``, ``detect=``).
 
     Returns:
@@ -184,9 +194,8 @@ def verify(image: ImageLike, identity: str, database: Mapping[str, np.ndarray], 
         known = ", ".join(sorted(database)) or "nobody"
         raise KeyError(f"{identity!r} is not in the database (it holds: {known})")
     encoding = img_to_encoding(image, model, **encode_kwargs)  # type: ignore[arg-type]
-    ref = _as_encodings(database[identity], f"database[{identity!r}]")
-    dist = float(np.min(np.linalg.norm(ref - encoding, axis=1)))
-    return dist, bool(dist < threshold)
+    dist = person_distances(encoding, {identity: database[identity]})[identity]
+    return dist, accepts(dist, threshold)
 
 
 def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # type: ignore[no-untyped-def]
@@ -197,20 +206,15 @@ def who_is_it(image: ImageLike, database: Mapping[str, np.ndarray], model,  # ty
 
     Returns:
         ``(min_dist, identity)``; ``identity`` is ``None`` ("not in the database") when
-        ``min_dist >= threshold``.
+        ``min_dist > threshold``.
 
     Raises:
         ValueError: the database is empty.
     """
-    if not database:
-        raise ValueError("the database is empty: enroll at least one person before asking who_is_it")
+    require_people(database)
     encoding = img_to_encoding(image, model, **encode_kwargs)  # type: ignore[arg-type]
-    min_dist, identity = float("inf"), None
-    for name, value in database.items():
-        dist = float(np.min(np.linalg.norm(_as_encodings(value, f"database[{name!r}]") - encoding, axis=1)))
-        if dist < min_dist:
-            min_dist, identity = dist, name
-    return min_dist, (identity if min_dist < threshold else None)
+    min_dist, identity = nearest_person(encoding, database)
+    return min_dist, (identity if accepts(min_dist, threshold) else None)
 
 
 def __getattr__(name: str) -> object:

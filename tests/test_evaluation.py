@@ -133,3 +133,61 @@ def test_encode_batches_and_errors():
     assert calls == [4, 4, 2]
     with pytest.raises(ValueError, match="empty"):
         ev.encode(f, x[:0])
+
+
+def test_accepts_is_d_at_most_tau_including_equality():
+    assert ev.accepts(0.7, 0.7) is True  # the lecture: d <= τ means "same"
+    assert ev.accepts(np.nextafter(0.7, 1.0), 0.7) is False
+    assert ev.accepts(0.0, 0.0) is True
+    np.testing.assert_array_equal(ev.accepts(np.array([0.5, 0.7, 0.9]), 0.7), [True, True, False])
+    # verification_accuracy judges with the same rule: the pair at exactly τ is accepted
+    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, True, False], 0.7) == 1.0
+    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, False, False], 0.7) == pytest.approx(2 / 3)
+
+
+def test_roc_and_best_threshold_choose_under_the_rule_they_report():
+    d, same = scores(5, ties=True)
+    fpr, tpr, thr = ev.roc_curve(d, same)
+    for f, t, tau in zip(fpr[1:], tpr[1:], thr[1:]):  # every ROC point is "accepts(d, τ)" at τ = a distance
+        acc = ev.accepts(d, tau)
+        assert t == pytest.approx(acc[same].mean()) and f == pytest.approx(acc[~same].mean())
+    tau, acc = ev.best_threshold(d, same)
+    assert np.mean(ev.accepts(d, tau) == same) == pytest.approx(acc)
+
+
+def test_encode_is_the_one_batched_encoder_for_models_and_functions():
+    import keras
+
+    rng = np.random.default_rng(3)
+    x = rng.random((70, 6, 6, 1)).astype(np.float32)
+    inputs = keras.Input((6, 6, 1))
+    model = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.Flatten()(keras.layers.Dropout(0.5)(inputs))))
+    ref = np.asarray(model(x, training=False))  # eager, inference mode (dropout off)
+    np.testing.assert_allclose(ev.encode(model, x, batch_size=16), ref, atol=1e-6)
+    np.testing.assert_allclose(ev.encode(model, x, batch_size=16, preprocess=lambda b: 2 * b),
+                               np.asarray(model(2 * x, training=False)), atol=1e-6)
+    seen = []
+
+    def plain(batch):  # no ``training`` argument
+        seen.append(len(batch))
+        return batch.reshape(len(batch), -1)[:, :3]
+
+    np.testing.assert_array_equal(ev.encode(plain, x, batch_size=32), x.reshape(70, -1)[:, :3])
+    assert seen == [32, 32, 6]
+    with pytest.raises(ValueError, match="empty"):
+        ev.encode(plain, x[:0])
+    # one_shot_accuracy encodes through the same function: same result as on the encodings themselves
+    y = np.repeat(np.arange(10), 7)
+    assert ev.one_shot_accuracy(model, x, y, trials=50) == ev.one_shot_accuracy(None, ev.encode(model, x), y,
+                                                                               trials=50)
+
+
+def test_mining_losses_use_the_same_distances_as_evaluation():
+    from facelib import losses
+
+    e = np.random.default_rng(4).normal(size=(9, 5)).astype(np.float32)
+    for squared in (True, False):
+        np.testing.assert_allclose(losses._batch_distances(e, squared=squared).numpy(),
+                                   ev.pairwise_distances(e, squared=squared), atol=1e-4)
+    # the one public pairwise_distances is evaluation's (losses' had the opposite ``squared`` default)
+    assert not hasattr(losses, "pairwise_distances") and "pairwise_distances" not in losses.__all__

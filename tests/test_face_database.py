@@ -101,6 +101,45 @@ def test_calibrate_picks_the_separating_threshold():
         db.calibrate(encodings=enc[:2], labels=[0, 1])
 
 
+def _colour_photos():
+    colours = [(200, 40, 40), (190, 60, 45), (185, 45, 70), (40, 200, 40), (60, 190, 50), (40, 40, 200),
+               (55, 70, 180)]
+    return [np.full((30, 40, 3), c, np.uint8) for c in colours], [0, 0, 0, 1, 1, 2, 2]
+
+
+def test_calibrate_chooses_and_applies_tau_under_the_same_rule():
+    from facelib import evaluation as ev
+    from facelib.checks.verification import colour_encoder
+
+    photos, people = _colour_photos()
+    db = FaceDatabase(colour_encoder(), detect=False)
+    enc = db.encode(photos)
+    for k, (e, p) in enumerate(zip(enc, people)):
+        db.add_encodings(f"photo{k}", e, [f"person {p}"])
+    tau = db.calibrate(encodings=enc, labels=people)
+    i, j, same = ev.all_pairs(np.asarray(people))
+    _, best_acc = ev.best_threshold(ev.pairwise_distances(enc)[i, j], same)
+    # the database's own decisions on every pair reach the accuracy calibrate chose τ for
+    decisions = np.array([db.verify(photos[a], f"photo{b}")[1] for a, b in zip(i, j)])
+    assert np.mean(decisions == same) == pytest.approx(best_acc)
+    assert db.threshold == tau
+
+
+def test_identify_and_verify_accept_a_distance_equal_to_the_threshold():
+    from facelib.checks.verification import colour_encoder
+
+    photos, _ = _colour_photos()
+    db = FaceDatabase(colour_encoder(), detect=False)
+    db.add("red", photos[0])
+    db.add("green", photos[3])
+    dist, who = db.identify(photos[1])
+    assert who == "red"
+    assert db.identify(photos[1], threshold=dist) == (dist, "red")  # d = τ: accepted
+    assert db.identify(photos[1], threshold=np.nextafter(dist, 0.0)) == (dist, None)
+    assert db.verify(photos[1], "red", threshold=dist) == (dist, True)
+    assert db.verify(photos[1], "red", threshold=np.nextafter(dist, 0.0)) == (dist, False)
+
+
 def test_default_threshold_is_the_course_one():
     assert FaceDatabase(model=object()).effective_threshold() == 0.7
 

@@ -9,7 +9,8 @@ from lfw_faces import lfw_encodings, lfw_labels, lfw_paths
 from PIL import Image
 
 from facelib.checks.verification import colour_encoder
-from facelib.verification import course_image, default_model, img_to_encoding, verify, who_is_it
+from facelib.verification import (COURSE_THRESHOLD, course_image, default_model, encode_faces, img_to_encoding,
+                                  nearest_person, person_distances, verify, who_is_it)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,72 @@ def test_verify_and_who_is_it_against_numpy():
         verify(img, "c", db, model)
     with pytest.raises(ValueError, match="empty"):
         who_is_it(img, {}, model)
+
+
+def test_verify_and_who_is_it_accept_a_distance_equal_to_the_threshold():
+    model = colour_encoder()
+    db = {"a": np.eye(1, 128, 0, dtype=np.float32), "b": np.eye(1, 128, 1, dtype=np.float32)}
+    img = np.full((160, 160, 3), (190, 55, 45), np.uint8)
+    dist, _ = verify(img, "a", db, model)
+    assert verify(img, "a", db, model, threshold=dist) == (dist, True)  # d = τ: "same" (the lecture's d <= τ)
+    assert verify(img, "a", db, model, threshold=np.nextafter(dist, 0.0))[1] is False
+    d_min, who = who_is_it(img, db, model)
+    assert who_is_it(img, db, model, threshold=d_min)[1] is not None
+    assert who_is_it(img, db, model, threshold=np.nextafter(d_min, 0.0))[1] is None
+
+
+def test_one_threshold_constant():
+    import inspect
+
+    from facelib.face_database import FaceDatabase
+    from facelib.models.inception_resnet import DEFAULT_THRESHOLDS
+
+    assert DEFAULT_THRESHOLDS["course"] == COURSE_THRESHOLD == 0.7
+    for fn in (verify, who_is_it):
+        assert inspect.signature(fn).parameters["threshold"].default == COURSE_THRESHOLD
+    assert FaceDatabase(model=object()).effective_threshold() == COURSE_THRESHOLD
+
+
+def test_nearest_person_hand_worked_and_shared_by_who_is_it_and_the_database():
+    from facelib.face_database import FaceDatabase
+
+    db = {"a": np.array([[0.0, 0.0], [3.0, 0.0]]), "b": np.array([[1.0, 0.0]])}
+    assert nearest_person(np.array([2.9, 0.0]), db) == (pytest.approx(0.1), "a")  # a's nearest photo counts
+    assert person_distances([2.9, 0.0], db) == {"a": pytest.approx(0.1), "b": pytest.approx(1.9)}
+    assert nearest_person(np.array([[0.5, 0.0]]), db) == (0.5, "a")  # a tie goes to the first enrolled
+    model = colour_encoder()
+    img = np.full((160, 160, 3), (120, 120, 40), np.uint8)
+    people = {"r": np.full((160, 160, 3), (200, 40, 40), np.uint8), "g": np.full((160, 160, 3), (40, 200, 40), np.uint8)}
+    enc = {n: img_to_encoding(im, model) for n, im in people.items()}
+    fdb = FaceDatabase(model, detect=False)
+    for n, im in people.items():
+        fdb.add(n, im)
+    expected = nearest_person(img_to_encoding(img, model), enc)
+    assert who_is_it(img, enc, model, threshold=2.0) == (pytest.approx(expected[0], abs=1e-6), expected[1])
+    assert fdb.identify(img, threshold=2.0) == (pytest.approx(expected[0], abs=1e-6), expected[1])
+
+
+def test_one_empty_database_check():
+    from facelib.face_database import FaceDatabase
+
+    messages = set()
+    for call in (lambda: who_is_it(np.zeros((4, 4, 3), np.uint8), {}, colour_encoder()),
+                 lambda: nearest_person(np.ones(3), {}),
+                 lambda: FaceDatabase(model=object()).identify(np.zeros((4, 4, 3), np.uint8)),
+                 lambda: FaceDatabase(model=object()).distances(np.ones(3))):
+        with pytest.raises(ValueError, match="empty") as info:
+            call()
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_encode_faces_is_evaluation_encode_then_unit_norm():
+    from facelib import evaluation
+    from facelib.models.inception_resnet import preprocess
+
+    model = colour_encoder()
+    faces = np.random.default_rng(0).integers(0, 256, (5, 160, 160, 3), dtype=np.uint8)
+    raw = evaluation.encode(model, preprocess(faces, "standardize"))
+    np.testing.assert_allclose(encode_faces(faces, model, preprocessing="standardize", batch_size=2),
+                               raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-6)
+    assert encode_faces(faces[:0], model).shape == (0, 128)

@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 
 from facelib.checks.core import Case, compare, report
+from facelib.evaluation import accepts
+from facelib.verification import COURSE_THRESHOLD
 
 __all__ = ["check_verify", "check_who_is_it", "colour_encoder"]
 
@@ -68,10 +70,10 @@ def check_verify(verify: Callable) -> bool:
                                 "return a tuple (dist, door_open)"))
                 continue
             out.append(compare(f"{who} claims to be {claim}: dist", dist, result[0], rtol=1e-3, atol=1e-4))
-            expected_open = dist < 0.7
+            expected_open = accepts(dist, COURSE_THRESHOLD)
             out.append(Case(f"{who} claims to be {claim}: door_open", expected_open, result[1],
                             bool(result[1]) == expected_open and isinstance(result[1], (bool, np.bool_)),
-                            "door_open must be the bool dist < 0.7"))
+                            "door_open must be the bool dist <= 0.7"))
         return out
 
     return report("check_verify", cases)
@@ -87,7 +89,7 @@ def check_who_is_it(who_is_it: Callable) -> bool:
             q = _ref_encoding(who)
             dists = {n: float(np.linalg.norm(q - e)) for n, e in db.items()}
             nearest = min(dists, key=dists.__getitem__)
-            expected = nearest if dists[nearest] < 0.7 else None
+            expected = nearest if accepts(dists[nearest], COURSE_THRESHOLD) else None
             result = who_is_it(_image(who), db, model)
             if not isinstance(result, tuple) or len(result) != 2:
                 out.append(Case(f"{who}: return value", "(min_dist, identity)", result, False,
@@ -95,7 +97,7 @@ def check_who_is_it(who_is_it: Callable) -> bool:
                 continue
             out.append(compare(f"{who}: min_dist", dists[nearest], result[0], rtol=1e-3, atol=1e-4))
             out.append(Case(f"{who}: identity", expected, result[1], result[1] == expected,
-                            "the nearest person when min_dist < 0.7, else None"))
+                            "the nearest person when min_dist <= 0.7, else None"))
         return out
 
     return report("check_who_is_it", cases)

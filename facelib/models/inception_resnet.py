@@ -33,6 +33,8 @@ import numpy as np
 import keras
 from keras import layers
 
+from facelib.verification import COURSE_THRESHOLD
+
 __all__ = [
     "FACENET_INPUT_SIZE", "PREPROCESSING", "DEFAULT_THRESHOLDS", "ScaleSum", "inception_resnet_v1",
     "load_facenet_weights", "facenet", "preprocess",
@@ -44,7 +46,7 @@ FACENET_INPUT_SIZE = 160
 PREPROCESSING = ("course", "standardize")
 #: Thresholds on the distance of unit-norm encodings used until one is calibrated, per preprocessing
 #: (the course's 0.7; 1.0 for "standardize", see the module docstring).
-DEFAULT_THRESHOLDS = {"course": 0.7, "standardize": 1.0}
+DEFAULT_THRESHOLDS = {"course": COURSE_THRESHOLD, "standardize": 1.0}
 
 
 @keras.saving.register_keras_serializable(package="facelib")
