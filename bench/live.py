@@ -29,11 +29,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
+from report import record
 
-from facelib import detect, live  # noqa: E402
-from facelib.verification import encode_faces  # noqa: E402
-from report import record  # noqa: E402
+from facelib import detect, live
+from facelib.evaluation import accepts
+from facelib.verification import encode_faces, nearest_person
 
 
 class NaiveProcessor:
@@ -49,10 +50,8 @@ class NaiveProcessor:
         face = detect.main_face(detect.detect_faces(rgb), rgb.shape)
         if face is not None:
             enc = encode_faces(detect.align(rgb, face)[None], self.database.model, progress=False)
-            dists = self.database.distances(enc[0])
-            r.nearest = min(dists, key=dists.__getitem__)
-            r.distance = dists[r.nearest]
-            r.door_open = r.distance < r.tau
+            r.distance, r.nearest = nearest_person(enc[0], self.database.as_dict())
+            r.door_open = bool(accepts(r.distance, r.tau))
             r.name = r.nearest if r.door_open else None
             r.box = face.box
             r.encoded = True

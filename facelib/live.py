@@ -166,6 +166,8 @@ class LiveResult:
         latency_ms: time from receiving the bytes to the answer.
         error: one line when the frame could not be used (bad bytes); ``None`` otherwise.
         message: a note for the person at the camera (enrolment progress, ...).
+        pending: a face is followed but its encoding is not in yet (background mode): the door
+            stays shut and the label says "checking…".
     """
 
     seq: int
@@ -182,13 +184,16 @@ class LiveResult:
     latency_ms: float = 0.0
     error: str | None = None
     message: str = ""
+    pending: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
-        """``"NAME"``, ``"unknown"`` or ``"no face"``."""
+        """``"NAME"``, ``"unknown"``, ``"checking…"`` (encoding not in yet) or ``"no face"``."""
         if self.box is None:
             return "no face"
+        if self.pending:
+            return "checking…"
         return self.name or "unknown"
 
     def to_state(self) -> dict[str, Any]:
@@ -210,14 +215,6 @@ def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
     inter = iw * ih
     return float(inter / max(aw * ah + bw * bh - inter, 1e-9))
-
-
-def _accepts(distance: float, tau: float) -> bool:
-    """The lecture's rule, "same person iff d <= τ" (facelib's one acceptance function where it exists)."""
-    from facelib import evaluation
-
-    rule = getattr(evaluation, "accepts", None)
-    return bool(rule(distance, tau)) if callable(rule) else bool(distance <= tau)
 
 
 def _encode_aligned(database: Any, faces: np.ndarray) -> np.ndarray:
@@ -386,13 +383,16 @@ class FrameProcessor:
         tau = self.threshold()
         result.tau = tau
         if self._encoding is None or len(self.database) == 0:
+            result.pending = self._encoding is None and len(self.database) > 0
             if len(self.database) == 0:
                 result.message = result.message or "nobody is enrolled yet: enrol someone to open the door"
             return
-        dists = self.database.distances(self._encoding[0])
-        nearest = min(dists, key=dists.__getitem__)
-        result.nearest, result.distance = nearest, float(dists[nearest])
-        result.door_open = _accepts(result.distance, tau)
+        from facelib.evaluation import accepts
+        from facelib.verification import nearest_person
+
+        dist, nearest = nearest_person(self._encoding[0], self.database.as_dict())
+        result.nearest, result.distance = nearest, float(dist)
+        result.door_open = bool(accepts(result.distance, tau))
         result.name = nearest if result.door_open else None
 
     # ------------------------------------------------------------------ the loop

@@ -191,6 +191,7 @@ function render({ model, el: root }) {
     const open = !!s.door_open;
     root.dataset.door = open ? "open" : "shut";
     root.dataset.label = s.label || "no face";
+    root.dataset.distance = s.distance === null || s.distance === undefined ? "" : String(s.distance);
     root.dataset.answered = String(s.answered || 0);
     door.innerHTML = open ? DOOR_SVG.open : DOOR_SVG.shut;
     door.className = "fl-door " + (open ? "fl-open" : "fl-shut");

@@ -186,7 +186,8 @@ def test_background_detection_keeps_frames_flowing(db, clip):
             strangers.append(proc.process(live.encode_jpeg(clip[8 + k % 8]), 1000 + k))
             time.sleep(0.05)
         assert not any(r.door_open for r in strangers)
-        assert strangers[-1].label in {"unknown", "no face"}
+        assert strangers[-1].label in {"unknown", "no face", "checking…"}
+        assert all(r.distance is None for r in strangers if r.label == "checking…")
     finally:
         proc.close()
 

@@ -32,6 +32,7 @@ KERNEL_IDLE = ("() => { const w = window.jupyterapp && window.jupyterapp.shell.c
                " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'); }")
 READ = """() => { const e = document.querySelector('.facelib-live');
   return e ? {door: e.dataset.door, label: e.dataset.label, answered: Number(e.dataset.answered),
+              distance: e.dataset.distance === '' ? null : Number(e.dataset.distance),
               camera: e.dataset.camera, message: (e.querySelector('.fl-message') || {}).textContent || '',
               fallback: !(e.querySelector('.fl-fallback') || {hidden: true}).hidden} : null; }"""
 ERRORS = """() => window.jupyterapp.shell.currentWidget.content.widgets
@@ -114,7 +115,9 @@ def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_pat
             summary = sorted({(s["door"], s["label"]) for s in seen})
             assert want <= set(summary), f"seen only {summary}"
             # never the door open for anyone but the resident
-            assert all(s["label"] == "Ariel Sharon" for s in seen if s["door"] == "open")
+            assert all(s["label"] == "Ariel Sharon" and s["distance"] <= 0.7 for s in seen if s["door"] == "open")
+            # "unknown" is a measured answer (a stranger further than tau), not a face still being checked
+            assert all(s["distance"] is not None and s["distance"] > 0.7 for s in seen if s["label"] == "unknown")
             # frames keep arriving: the answer count grows over a few more seconds
             before = page.evaluate(READ)["answered"]
             page.wait_for_timeout(4000)
