@@ -32,8 +32,10 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     failed = 0
     for asset in chosen:
         try:
+            was = assets.asset_status(asset.name)
             path = assets.fetch(asset.name)
-            print(f"{asset.name}: verified at {path}")
+            note = " (the cached copy was corrupt; re-fetched)" if was == "corrupt" else ""
+            print(f"{asset.name}: verified at {path}{note}")
         except (FileNotFoundError, ValueError) as exc:
             if asset.optional and args.all:
                 first = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)
