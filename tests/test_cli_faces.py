@@ -34,7 +34,7 @@ def test_enroll_creates_and_extends_the_database(house, lfw, capsys):
     db = FaceDatabase.load(house)
     assert db.names == ["Colin Powell", "Tony Blair"] and db.n_photos == 3
     assert main(["enroll", str(house), "Tony Blair", photo(lfw, "Tony_Blair", 2)]) == 0
-    assert "enrolled 1 photo(s) of Tony Blair" in capsys.readouterr().out
+    assert "enrolled 1 photo of 'Tony Blair'" in capsys.readouterr().out
     assert FaceDatabase.load(house).encodings("Tony Blair").shape == (2, 128)
 
 
