@@ -22,6 +22,7 @@ import math
 import signal
 import sys
 import traceback
+import warnings
 from typing import Any, Callable, Sequence
 
 __all__ = ["main", "build_parser"]
@@ -88,17 +89,10 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _open_db(path: str, *, must_exist: bool):  # type: ignore[no-untyped-def]
-    from pathlib import Path
+def _open_db(path: str):  # type: ignore[no-untyped-def]
+    from facelib.face_database import FaceDatabase
 
-    from facelib.verification import FaceDatabase
-
-    p = Path(path)
-    if p.is_dir():
-        raise IsADirectoryError(21, "Is a directory", path)
-    if p.exists() or must_exist:
-        return FaceDatabase.load(path)
-    return FaceDatabase()
+    return FaceDatabase.load(path)
 
 
 def _finite(dist: float, image: str) -> float:
@@ -109,10 +103,10 @@ def _finite(dist: float, image: str) -> float:
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
+    from facelib.face_database import FaceDatabase
+
     name = args.name.strip()
-    db = _open_db(args.db, must_exist=False)
-    added = db.add(name, args.images)
-    db.save(args.db)
+    added, db = FaceDatabase.enroll(args.db, name, args.images)  # safe against simultaneous enrols
     print(f"enrolled {_plural(added, 'photo', 'photos')} of '{name}'; '{args.db}' now holds "
           f"{_plural(len(db), 'person', 'people')}")
     return 0
@@ -124,7 +118,7 @@ def _identify_one(db: Any, image: str, threshold: float | None) -> dict[str, Any
 
 
 def _cmd_identify(args: argparse.Namespace) -> int:
-    db = _open_db(args.db, must_exist=True)
+    db = _open_db(args.db)
     results: list[dict[str, Any]] = []
     for image in args.images:
         try:
@@ -146,7 +140,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     name = args.name.strip()
-    db = _open_db(args.db, must_exist=True)
+    db = _open_db(args.db)
     dist, accepted = db.verify(args.image, name, threshold=args.threshold)
     dist = _finite(dist, args.image)
     if args.json:
@@ -173,20 +167,14 @@ def _cmd_classroom(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in runs) else 1
 
 
-#: ``--threshold`` bounds: distances of unit-norm encodings lie in [0, 2]; 4 leaves room for other encoders.
-THRESHOLD_RANGE = (0.0, 4.0)
-
-
 def _threshold(text: str) -> float:
-    """``--threshold``: a finite number in (0, 4]."""
+    """``--threshold``: a finite number in (0, 4] (:func:`facelib.face_database.check_threshold`)."""
+    from facelib.face_database import check_threshold
+
     try:
-        value = float(text)
+        return check_threshold(float(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    lo, hi = THRESHOLD_RANGE
-    if not (math.isfinite(value) and lo < value <= hi):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number in ({lo:g}, {hi:g}]")
-    return value
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number in (0, 4]") from None
 
 
 _NAME_HELP = ("the person's name (spaces around it are stripped); a name that starts with '-' goes "
@@ -267,11 +255,22 @@ def _error_line(exc: BaseException, subject: str | None = None) -> str:
         if isinstance(exc, (NotADirectoryError, FileExistsError)):
             reason = f"{reason} (not a directory)"
         return f"'{exc.filename}' {reason}" if type(exc) is IsADirectoryError else f"'{exc.filename}': {reason}"
-    if isinstance(exc, (FileNotFoundError, ValueError)) and first:
+    if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
         return str(exc).strip()
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         return f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); try smaller photos or fewer at once"
     return f"{about}{type(exc).__name__}: {first or 'no details'} (run with --debug for the traceback)"
+
+
+def _show_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
+    """facelib's own warnings as ``facelib CMD: warning: ...`` lines; others as Python shows them."""
+    from facelib.face_database import FaceDatabaseWarning
+
+    for w in caught:
+        if issubclass(w.category, FaceDatabaseWarning):
+            print(f"facelib {command}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -288,7 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread
         previous = None
     try:
-        return func(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
+            try:
+                return func(args)
+            finally:
+                _show_warnings(args.command, caught)
     except Exception as exc:  # noqa: BLE001 - every error is exit 2 with one line (the promise in --help)
         if args.debug:
             traceback.print_exc()

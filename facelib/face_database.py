@@ -4,15 +4,27 @@
 do, for real photos: MTCNN detection and alignment (:func:`facelib.detect.detect_and_align`),
 batched encoding (:func:`facelib.verification.encode_faces`), a threshold calibrated on your own
 photos (:meth:`FaceDatabase.calibrate`) and ``.npz`` + JSON files (no pickle).
+
+Files are trusted only after checking: :meth:`FaceDatabase.load` refuses every malformed file
+with a ``ValueError`` naming it (NaN, complex or wrong-width encodings, malformed names, sources,
+threshold, a model that is not a registered asset name...). Writers serialise on a lock file
+beside the database (``DB.lock``, an ``flock``, released by the kernel if the process dies):
+:meth:`FaceDatabase.enroll` encodes the photos first, then, under the lock, reads the file again,
+merges and replaces it, so two simultaneous enrolments keep both people.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import re
+import time
+import warnings
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -20,13 +32,115 @@ from PIL import Image
 from facelib.images import ImageLike, atomic_write
 from facelib.verification import _as_encodings, _describe, course_image, default_model, encode_faces
 
-__all__ = ["FaceDatabase"]
+__all__ = ["FaceDatabase", "FaceDatabaseWarning", "THRESHOLD_RANGE", "check_threshold"]
 
 _FORMAT_VERSION = 1
+#: A threshold is a finite number in ``(low, high]``: distances of unit-norm encodings lie in [0, 2].
+THRESHOLD_RANGE = (0.0, 4.0)
+#: Encoding width of the encoders whose asset name a database may record.
+ENCODING_WIDTHS = {"facenet-keras-128": 128}
+#: Two encodings nearer than this are the same face (the same photo twice gives ~1e-6).
+SAME_FACE_DISTANCE = 1e-2
+_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+_LOCK_TIMEOUT_S = 120.0
 
 
 class _NotADatabase(Exception):
     pass
+
+
+class FaceDatabaseWarning(UserWarning):
+    """Something worth a second look in an enrolment (the same photo twice, one face under two names...)."""
+
+
+def check_threshold(value: object, what: str = "threshold") -> float:
+    """``value`` as a float if it is a finite number in (0, 4], else ``ValueError`` naming ``what``."""
+    lo, hi = THRESHOLD_RANGE
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not ok or not (math.isfinite(float(value)) and lo < float(value) <= hi):  # type: ignore[arg-type]
+        raise ValueError(f"{what} must be a finite number in ({lo:g}, {hi:g}]; got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_model_name(value: object, what: str = "model_name") -> str:
+    """A registered asset name of weights (never a path: it is resolved only through the registry)."""
+    from facelib import assets
+
+    if not isinstance(value, str) or not _ASSET_NAME.match(value):
+        raise ValueError(f"{what} must be an asset name such as 'facenet-keras-128' (never a path); got {value!r}")
+    try:
+        kind = assets.get_asset(value).kind
+    except KeyError:
+        raise ValueError(f"{what} {value!r} is not a registered asset (see `facelib doctor`)") from None
+    if kind != "weights":
+        raise ValueError(f"{what} {value!r} is a {kind} asset, not weights")
+    return value
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"a person's name must be a string; got {name!r}")
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValueError("a person's name must not be empty")
+    return cleaned
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+@contextlib.contextmanager
+def _writer_lock(path: Path, timeout: float = _LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold ``PATH.lock`` exclusively; remove it (and ``.PATH-*.tmp`` left by killed writers) on exit.
+
+    The lock is an ``flock`` on an open file: a killed holder releases it. A lock file found on
+    disk is therefore never "stale"; after locking, the file is checked to be the one on disk
+    (a releasing holder may have just removed it).
+    """
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            _try_lock(fd)
+        except OSError:
+            os.close(fd)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"'{path}' is being written by another process (lock '{lock}' held for "
+                                   f"{timeout:.0f} s); try again") from None
+            time.sleep(0.05)
+            continue
+        try:
+            current = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)
+    try:
+        for stale in path.parent.glob(f".{path.name}-*.tmp"):  # only a killed writer leaves these
+            stale.unlink(missing_ok=True)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
+    if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
+        return [images]
+    return list(images)  # type: ignore[arg-type]
 
 
 class FaceDatabase:
@@ -55,10 +169,10 @@ class FaceDatabase:
         if preprocessing not in PREPROCESSING:
             raise ValueError(f"preprocessing must be one of {PREPROCESSING}; got {preprocessing!r}")
         self._model = model
-        self.model_name = model_name
+        self.model_name = _check_model_name(model_name)
         self.preprocessing = preprocessing
         self.detect = bool(detect)
-        self.threshold = None if threshold is None else float(threshold)
+        self.threshold = None if threshold is None else check_threshold(threshold)
         self.batch_size = int(batch_size)
         self._names: list[str] = []
         self._encodings: dict[str, np.ndarray] = {}
@@ -94,8 +208,7 @@ class FaceDatabase:
 
     def encodings(self, name: str) -> np.ndarray:
         """The ``(k, 128) float32`` encodings enrolled for ``name``."""
-        self._require(name)
-        return self._encodings[name].copy()
+        return self._encodings[self._require(name)].copy()
 
     def as_dict(self) -> dict[str, np.ndarray]:
         """``{name: (k, 128) encodings}``, the ``database`` that :func:`verify`/:func:`who_is_it` take."""
@@ -106,15 +219,18 @@ class FaceDatabase:
         from facelib.models.inception_resnet import DEFAULT_THRESHOLDS
 
         if threshold is not None:
-            return float(threshold)
+            return check_threshold(threshold)
         if self.threshold is not None:
-            return self.threshold
+            return check_threshold(self.threshold)
         return DEFAULT_THRESHOLDS[self.preprocessing]
 
-    def _require(self, name: str) -> None:
+    def _require(self, name: str) -> str:
+        """``name`` stripped, checked to be enrolled (``KeyError`` listing who is)."""
+        name = name.strip() if isinstance(name, str) else name
         if name not in self._encodings:
             known = ", ".join(self._names) or "nobody"
             raise KeyError(f"{name!r} is not enrolled (the database holds: {known})")
+        return name
 
     # ----------------------------------------------------------------- encoding
     def faces(self, images: Sequence[ImageLike], *, progress: bool | None = None) -> np.ndarray:
@@ -137,9 +253,7 @@ class FaceDatabase:
 
         ``images`` is a list of paths/arrays/PIL images, or a single one (→ ``(1, 128)``).
         """
-        if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-            images = [images]  # type: ignore[list-item]
-        images = list(images)  # type: ignore[arg-type]
+        images = _as_image_list(images)
         faces = self.faces(images, progress=progress)
         return encode_faces(faces, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
                             progress=progress)
@@ -151,29 +265,100 @@ class FaceDatabase:
         Returns:
             The number of photos added.
         """
-        name = str(name).strip()
-        if not name:
-            raise ValueError("a person's name must not be empty")
-        if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-            images = [images]  # type: ignore[list-item]
-        images = list(images)  # type: ignore[arg-type]
+        name = _clean_name(name)
+        images = _as_image_list(images)
         if not images:
             raise ValueError(f"no photos given for {name!r}")
         enc = self.encode(images, progress=progress)
         self.add_encodings(name, enc, sources=[_describe(im) for im in images])
         return len(enc)
 
+    @classmethod
+    def enroll(cls, path: str | os.PathLike, name: str, images: Sequence[ImageLike] | ImageLike, *, model=None,  # type: ignore[no-untyped-def]
+               progress: bool | None = None, **options: Any) -> tuple[int, "FaceDatabase"]:
+        """Add photos of ``name`` to the database *file* ``path``, safe against simultaneous enrolments.
+
+        The photos are encoded first (the slow part) without holding the lock; then, under the
+        writers' lock, the file is read again, the new encodings merged in and the file replaced.
+        A missing file is created with ``options`` (``preprocessing=``, ``detect=``...).
+
+        Returns:
+            ``(photos added, the database as written)``.
+        """
+        path = Path(path)
+        name = _clean_name(name)
+        images = _as_image_list(images)
+        if not images:
+            raise ValueError(f"no photos given for {name!r}")
+        before = cls.load(path, model) if path.exists() else cls(model, **options)
+        enc = before.encode(images, progress=progress)
+        with cls._updating(path, before) as db:
+            db.add_encodings(name, enc, sources=[_describe(im) for im in images])
+        return len(enc), db
+
+    @classmethod
+    @contextlib.contextmanager
+    def _updating(cls, path: Path, like: "FaceDatabase") -> Iterator["FaceDatabase"]:
+        """Under the writers' lock: the database as on disk now (or empty, set up like ``like``); saved on exit."""
+        with _writer_lock(path):
+            if path.exists():
+                db = cls.load(path, like._model)
+                same = (db.model_name, db.preprocessing, db.detect) == (like.model_name, like.preprocessing, like.detect)
+                if not same:
+                    raise ValueError(f"'{path}' changed its encoder settings while the photos were being encoded; "
+                                     "enrol again")
+            else:
+                db = cls(like._model, preprocessing=like.preprocessing, detect=like.detect, threshold=like.threshold,
+                         batch_size=like.batch_size, model_name=like.model_name)
+            yield db
+            db._write(path)
+
     def add_encodings(self, name: str, encodings: np.ndarray, sources: Sequence[str] | None = None) -> None:
-        """Enrol ready-made encodings ``(k, 128)`` (e.g. computed in one batch for many people)."""
-        enc = np.asarray(encodings, np.float32)
+        """Enrol ready-made encodings ``(k, 128)`` (e.g. computed in one batch for many people).
+
+        Warns (:class:`FaceDatabaseWarning`) when a photo is already enrolled, for this person or
+        another, or when an encoding is the same face as one enrolled (distance below
+        :data:`SAME_FACE_DISTANCE`).
+        """
+        name = _clean_name(name)
+        raw = np.asarray(encodings)
+        if raw.dtype.kind not in "fiu":
+            raise ValueError(f"encodings for {name!r} must be real numbers; got dtype {raw.dtype}")
+        enc = raw.astype(np.float32)
         if enc.ndim == 1:
             enc = enc[None]
         if enc.ndim != 2 or len(enc) == 0:
             raise ValueError(f"encodings for {name!r} must be (k, d) with k >= 1; got {enc.shape}")
+        if not np.isfinite(enc).all():
+            raise ValueError(f"encodings for {name!r} contain NaN or infinity")
         dims = {e.shape[1] for e in self._encodings.values()}
         if dims and enc.shape[1] not in dims:
             raise ValueError(f"encodings for {name!r} have {enc.shape[1]} dimensions; the database uses {dims.pop()}")
-        src = list(sources) if sources is not None else [""] * len(enc)
+        src = [str(x) for x in sources] if sources is not None else [""] * len(enc)
+        if len(src) != len(enc):
+            raise ValueError(f"{len(enc)} encodings for {name!r} but {len(src)} sources")
+        self._warn_duplicates(name, enc, src)
+        self._append(name, enc, src)
+
+    def _warn_duplicates(self, name: str, enc: np.ndarray, src: list[str]) -> None:
+        seen = {s: n for n in self._names for s in self._sources[n] if s}
+        rows = [(n, e) for n in self._names for e in self._encodings[n]]
+        for k, (row, s) in enumerate(zip(enc, src)):
+            what = f"'{s}'" if s else f"photo {k + 1} of {len(enc)}"
+            if s and s in seen:
+                warnings.warn(f"{what} is already enrolled for '{seen[s]}'; it is now enrolled "
+                              f"{'twice' if seen[s] == name else 'under two names'}", FaceDatabaseWarning, stacklevel=3)
+            else:
+                near = [n for n, e in rows if float(np.linalg.norm(e - row)) < SAME_FACE_DISTANCE]
+                if near:
+                    warnings.warn(f"{what} is the same face as a photo enrolled for '{near[0]}'"
+                                  + ("" if near[0] == name else f" (one face under two names: '{near[0]}' and '{name}')"),
+                                  FaceDatabaseWarning, stacklevel=3)
+            if s:
+                seen[s] = name
+            rows.append((name, row))
+
+    def _append(self, name: str, enc: np.ndarray, src: list[str]) -> None:
         if name in self._encodings:
             self._encodings[name] = np.concatenate([self._encodings[name], enc])
             self._sources[name] += src
@@ -184,7 +369,7 @@ class FaceDatabase:
 
     def remove(self, name: str) -> int:
         """Forget ``name``; returns how many photos were removed."""
-        self._require(name)
+        name = self._require(name)
         n = len(self._encodings.pop(name))
         self._sources.pop(name)
         self._names.remove(name)
@@ -196,6 +381,8 @@ class FaceDatabase:
         if not self._names:
             raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
         q = _as_encodings(encoding, "encoding")[0]
+        if not np.isfinite(q).all():
+            raise ValueError("the query encoding is not a finite vector (NaN or infinity from the encoder)")
         return {n: float(np.min(np.linalg.norm(self._encodings[n].astype(np.float64) - q, axis=1)))
                 for n in self._names}
 
@@ -213,7 +400,7 @@ class FaceDatabase:
 
     def verify(self, image: ImageLike, name: str, threshold: float | None = None) -> tuple[float, bool]:
         """Is this ``name``? ``(distance to name's nearest photo, accepted)``."""
-        self._require(name)
+        name = self._require(name)
         dist = self.distances(self.encode(image, progress=False))[name]
         return dist, bool(dist < self.effective_threshold(threshold))
 
@@ -250,8 +437,16 @@ class FaceDatabase:
 
     # ----------------------------------------------------------------- files
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the database to one ``.npz`` file (arrays + a JSON header; no pickle), atomically."""
+        """Write the database to one ``.npz`` file (arrays + a JSON header; no pickle), atomically.
+
+        The file is replaced as a whole under the writers' lock (see the module docstring); to add
+        to a file that others may be writing too, use :meth:`enroll`.
+        """
         path = Path(path)
+        with _writer_lock(path):
+            return self._write(path)
+
+    def _write(self, path: Path) -> Path:
         meta = {
             "format": "facelib-face-database", "version": _FORMAT_VERSION, "model": self.model_name,
             "preprocessing": self.preprocessing, "detect": self.detect, "threshold": self.threshold,
@@ -277,30 +472,80 @@ class FaceDatabase:
             ValueError: not a face database file, or an inconsistent one (the message names it).
         """
         path = Path(path)
+        if path.is_dir():
+            raise ValueError(f"'{path}' is a directory, not a face database file")
         if not path.is_file():
-            raise FileNotFoundError(f"face database {path} does not exist (create it with `facelib enroll {path} NAME IMG...`)")
+            raise FileNotFoundError(f"face database '{path}' does not exist (create it with `facelib enroll {path} NAME IMG...`)")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"][()])) if "meta" in z.files else None
                 if not isinstance(meta, dict) or meta.get("format") != "facelib-face-database":
                     raise _NotADatabase
-                enc = np.asarray(z["encodings"], np.float32)
-                owner = np.asarray(z["owner"], np.int64)
+                raw_enc = np.asarray(z["encodings"])
+                raw_owner = np.asarray(z["owner"])
         except _NotADatabase:
-            raise ValueError(f"{path} is not a facelib face database file") from None
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path} is not a readable face database file ({type(exc).__name__}: {exc})") from None
+            raise ValueError(f"'{path}' is not a facelib face database file") from None
+        except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"'{path}' is not a readable face database file ({type(exc).__name__}: {exc})") from None
         if meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{path} has face-database format version {meta.get('version')}; this facelib reads {_FORMAT_VERSION}")
-        names = list(meta["names"])
-        if enc.ndim != 2 or owner.shape != (len(enc),) or (len(owner) and (owner.min() < 0 or owner.max() >= len(names))):
-            raise ValueError(f"{path} is inconsistent: encodings {enc.shape}, owners {owner.shape}, {len(names)} names")
-        db = cls(model, preprocessing=meta["preprocessing"], detect=bool(meta["detect"]),
-                 threshold=meta["threshold"], model_name=meta.get("model", "facenet-keras-128"))
-        sources = meta.get("sources") or [[""] * int((owner == k).sum()) for k in range(len(names))]
-        for k, name in enumerate(names):
-            rows = enc[owner == k]
-            if len(rows) == 0:
-                raise ValueError(f"{path} is inconsistent: {name!r} has no encodings")
-            db.add_encodings(name, rows, sources[k])
+            raise ValueError(f"'{path}' has face-database format version {meta.get('version')!r}; this facelib reads {_FORMAT_VERSION}")
+        settings, names, sources, enc = _check_contents(path, meta, raw_enc, raw_owner)
+        try:
+            db = cls(model, **settings)
+        except ValueError as exc:
+            raise ValueError(f"'{path}' is not a valid face database: {exc}") from None
+        for name, rows, src in zip(names, enc, sources):
+            db._append(name, rows, src)
         return db
+
+
+def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.ndarray
+                    ) -> tuple[dict[str, Any], list[str], list[list[str]], list[np.ndarray]]:
+    """Every field of a database file checked: ``(constructor settings, names, sources, rows per person)``."""
+    def bad(what: str) -> ValueError:
+        return ValueError(f"'{path}' is not a valid face database: {what}")
+
+    names = meta.get("names")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad(f"'names' must be a list of strings; got {names!r:.80}")
+    if any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
+        raise bad(f"'names' must be distinct, non-empty and without surrounding spaces; got {names!r:.80}")
+    if raw_enc.dtype.kind not in "f" or raw_enc.ndim != 2:
+        raise bad(f"'encodings' must be a 2-D array of real floats; got {raw_enc.dtype} {raw_enc.shape}")
+    enc = raw_enc.astype(np.float32)
+    if raw_owner.dtype.kind not in "iu" or raw_owner.shape != (len(enc),):
+        raise bad(f"'owner' must be {len(enc)} integers; got {raw_owner.dtype} {raw_owner.shape}")
+    owner = raw_owner.astype(np.int64)
+    if len(owner) and (owner.min() < 0 or owner.max() >= len(names)):
+        raise bad(f"'owner' points outside the {len(names)} names")
+    counts = [int((owner == k).sum()) for k in range(len(names))]
+    if 0 in counts:
+        raise bad(f"{names[counts.index(0)]!r} has no encodings")
+    if not np.isfinite(enc).all():
+        raise bad("the encodings contain NaN or infinity")
+    norms = np.linalg.norm(enc.astype(np.float64), axis=1)
+    if len(norms) and np.abs(norms - 1.0).max() > 1e-3:
+        raise bad(f"the encodings are not of unit length (norms from {norms.min():.3g} to {norms.max():.3g})")
+    model = meta.get("model", "facenet-keras-128")
+    width = ENCODING_WIDTHS.get(model) if isinstance(model, str) else None
+    if width is not None and enc.shape[1] != width:
+        raise bad(f"the encodings have {enc.shape[1]} dimensions; {model!r} gives {width}")
+    sources = meta.get("sources")
+    if sources is None:
+        sources = [[""] * c for c in counts]
+    if (not isinstance(sources, list) or len(sources) != len(names)
+            or not all(isinstance(s, list) and all(isinstance(x, str) for x in s) for s in sources)):
+        raise bad(f"'sources' must be one list of strings per name; got {sources!r:.80}")
+    if [len(s) for s in sources] != counts:
+        raise bad(f"'sources' has {[len(s) for s in sources]} entries per name, the encodings {counts}")
+    threshold = meta.get("threshold")
+    if threshold is not None:
+        try:
+            check_threshold(threshold)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+    if not isinstance(meta.get("detect"), bool):
+        raise bad(f"'detect' must be true or false; got {meta.get('detect')!r}")
+    settings = {"preprocessing": meta.get("preprocessing"), "detect": meta["detect"], "threshold": threshold,
+                "model_name": model}
+    return settings, names, sources, [enc[owner == k] for k in range(len(names))]
