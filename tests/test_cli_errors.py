@@ -129,7 +129,6 @@ def test_out_of_memory_exits_2_with_one_line(house, tmp_path, monkeypatch, capsy
     one_error_line(capsys.readouterr().err, "out of memory", "q.png")
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING: root fix in images.read_image after arch phase 1")
 def test_a_directory_as_image_says_so(house, tmp_path, capsys):
     folder = tmp_path / "holiday"
     folder.mkdir()
@@ -154,7 +153,6 @@ def _png_header_only(path: Path, width: int, height: int) -> str:
     return str(path)
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING: root fix in images.read_image after arch phase 1")
 def test_decompression_bomb_exits_2_naming_the_file(house, tmp_path, capsys):
     bomb = _png_header_only(tmp_path / "bomb.png", 20000, 20000)
     assert cli.main(["verify", str(house), "Ann", bomb]) == 2

@@ -42,7 +42,7 @@ def test_greyscale_rgba_cmyk_and_16bit(tmp_path, rgb):
 
 
 def test_missing_corrupt_and_truncated_files_name_the_file(tmp_path, rgb):
-    with pytest.raises(FileNotFoundError, match="nothere.jpg does not exist"):
+    with pytest.raises(FileNotFoundError, match="nothere.jpg' does not exist"):
         images.read_image(tmp_path / "nothere.jpg")
     (tmp_path / "notes.jpg").write_text("hello")
     with pytest.raises(ValueError, match="notes.jpg is not an image"):
