@@ -112,9 +112,23 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
-def _identify_one(db: Any, image: str, threshold: float | None) -> dict[str, Any]:
-    dist, identity = db.identify(image, threshold=threshold)
-    return {"image": image, "identity": identity, "distance": _finite(dist, image)}
+def _identify_one(db: Any, image: str, threshold: float | None, all_faces: bool) -> dict[str, Any]:
+    if not all_faces:
+        dist, identity = db.identify(image, threshold=threshold)
+        return {"image": image, "identity": identity, "distance": _finite(dist, image)}
+    faces = [{"box": None if face is None else [int(v) for v in face.box], "identity": identity,
+              "distance": _finite(dist, image)} for face, dist, identity in db.identify_all(image, threshold=threshold)]
+    return {"image": image, "faces": faces}
+
+
+def _identify_text(r: dict[str, Any]) -> str:
+    if "faces" not in r:
+        return f"{r['image']}: {r['identity'] or 'unknown'} (distance {r['distance']:.3f})"
+    lines = [f"{r['image']}: {_plural(len(r['faces']), 'face', 'faces')}"]
+    for k, f in enumerate(r["faces"], 1):
+        where = "" if f["box"] is None else " at x={} y={} {}x{}".format(*f["box"])
+        lines.append(f"  face {k}{where}: {f['identity'] or 'unknown'} (distance {f['distance']:.3f})")
+    return "\n".join(lines)
 
 
 def _cmd_identify(args: argparse.Namespace) -> int:
@@ -122,7 +136,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for image in args.images:
         try:
-            results.append(_identify_one(db, image, args.threshold))
+            results.append(_identify_one(db, image, args.threshold, args.all_faces))
         except Exception as exc:  # noqa: BLE001 - each photo gets its own result or error line
             if args.debug:
                 traceback.print_exc()
@@ -131,8 +145,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
                 print(f"facelib identify: error: {results[-1]['error']}", file=sys.stderr)
             continue
         if not args.json:
-            r = results[-1]
-            print(f"{r['image']}: {r['identity'] or 'unknown'} (distance {r['distance']:.3f})")
+            print(_identify_text(results[-1]))
     if args.json:
         print(json.dumps(results, indent=2, allow_nan=False))
     return 2 if any("error" in r for r in results) else 0
@@ -229,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("image")
         else:
             c.add_argument("images", nargs="+")
+            c.add_argument("--all-faces", action="store_true",
+                           help="report every face of each photo (default: the main face; others are noted)")
         c.add_argument("--threshold", type=_threshold, default=None,
                        help="distance threshold, a number in (0, 4] (default: the database's calibrated one, else 0.7)")
         c.add_argument("--json", action="store_true", help="machine-readable output")

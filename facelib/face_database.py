@@ -386,22 +386,70 @@ class FaceDatabase:
         return {n: float(np.min(np.linalg.norm(self._encodings[n].astype(np.float64) - q, axis=1)))
                 for n in self._names}
 
-    def identify(self, image: ImageLike, threshold: float | None = None) -> tuple[float, str | None]:
-        """Who is it? ``(distance to the nearest person, their name or None if too far)``.
+    def query_faces(self, image: ImageLike, *, all_faces: bool = False) -> tuple[np.ndarray, list]:
+        """Encode the face(s) of one query photo: ``(encodings (n, d), faces)``.
 
-        ``threshold`` ``None`` = the calibrated one, else the preprocessing's default (0.7).
+        With detection, ``faces`` are :class:`facelib.detect.Face` (the main face first, see
+        :func:`facelib.detect.main_face`); without, the whole photo is one face (``[None]``).
+        Only the main face is encoded unless ``all_faces``; if the photo shows others, a
+        :class:`FaceDatabaseWarning` says how many were ignored.
+
+        Raises:
+            NoFaceFoundError: no face in the photo (named).
         """
-        if not self._names:
-            raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
-        dists = self.distances(self.encode(image, progress=False))
+        from facelib import detect as det
+        from facelib.images import to_rgb_uint8
+
+        if not self.detect:
+            return self.encode([image], progress=False), [None]
+        rgb = to_rgb_uint8(image)
+        found = det.detect_faces(rgb)
+        main = det.main_face(found, rgb.shape)
+        if main is None:
+            raise det.NoFaceFoundError(f"no face found in {_describe(image)}; use a photo where the face is visible")
+        others = [f for f in found if f is not main]
+        if others and not all_faces:
+            warnings.warn(f"{_describe(image)}: {len(found)} faces found; the main one (large, near the centre) was "
+                          f"used and {len(others)} other{'s' if len(others) > 1 else ''} ignored "
+                          "(`facelib identify --all-faces` reports each)", FaceDatabaseWarning, stacklevel=3)
+        chosen = [main, *others] if all_faces else [main]
+        aligned = np.stack([det.align(rgb, f) for f in chosen])
+        return encode_faces(aligned, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
+                            progress=False), chosen
+
+    def _nearest(self, encoding: np.ndarray, threshold: float | None) -> tuple[float, str | None]:
+        dists = self.distances(encoding)
         name = min(dists, key=dists.__getitem__)
         dist = dists[name]
         return dist, (name if dist < self.effective_threshold(threshold) else None)
 
+    def identify(self, image: ImageLike, threshold: float | None = None) -> tuple[float, str | None]:
+        """Who is it? ``(distance to the nearest person, their name or None if too far)``.
+
+        ``threshold`` ``None`` = the calibrated one, else the preprocessing's default (0.7). In a
+        photo of several people the main face is used (a :class:`FaceDatabaseWarning` says so);
+        :meth:`identify_all` answers for each face.
+        """
+        if not self._names:
+            raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
+        self.effective_threshold(threshold)
+        enc, _ = self.query_faces(image)
+        return self._nearest(enc[0], threshold)
+
+    def identify_all(self, image: ImageLike, threshold: float | None = None) -> list[tuple[object, float, str | None]]:
+        """:meth:`identify` for every face of the photo: ``[(face, distance, name or None), ...]``, main face first."""
+        if not self._names:
+            raise ValueError("the face database is empty: enroll someone first (facelib enroll DB NAME IMG...)")
+        self.effective_threshold(threshold)
+        enc, faces = self.query_faces(image, all_faces=True)
+        return [(face, *self._nearest(e, threshold)) for face, e in zip(faces, enc)]
+
     def verify(self, image: ImageLike, name: str, threshold: float | None = None) -> tuple[float, bool]:
-        """Is this ``name``? ``(distance to name's nearest photo, accepted)``."""
+        """Is this ``name``? ``(distance to name's nearest photo, accepted)`` (main face of the photo)."""
         name = self._require(name)
-        dist = self.distances(self.encode(image, progress=False))[name]
+        self.effective_threshold(threshold)
+        enc, _ = self.query_faces(image)
+        dist = self.distances(enc)[name]
         return dist, bool(dist < self.effective_threshold(threshold))
 
     def calibrate(self, images: Sequence[ImageLike] | None = None, labels: Sequence[object] | None = None, *,

@@ -292,3 +292,30 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
         good.save(db)
     assert FaceDatabase.load(db).names == ["Ann"] and _leftovers(tmp_path, db) == []
     assert zipfile.is_zipfile(db)
+
+
+# ----------------------------------------------------------------------------- several faces in a query photo
+
+def test_several_faces_use_the_main_one_and_say_so(monkeypatch):
+    """Two detected faces: the main one (larger, central) answers; a warning says one was ignored."""
+    from facelib import detect as det
+    from facelib import face_database as fdb
+
+    big = det.Face((30, 30, 40, 40), np.zeros((5, 2)), 0.99)
+    small = det.Face((0, 0, 10, 10), np.ones((5, 2)), 0.95)
+    monkeypatch.setattr(det, "detect_faces", lambda rgb, **k: [small, big])
+    monkeypatch.setattr(det, "align", lambda rgb, face, **k: np.full((160, 160, 3), 1 if face is big else 2, np.uint8))
+    ann, bob = unit_rows(2)
+    monkeypatch.setattr(fdb, "encode_faces", lambda faces, model, **k: np.stack([ann if f[0, 0, 0] == 1 else bob for f in faces]))
+    db = FaceDatabase(model=object())
+    db.add_encodings("Ann", ann[None])
+    db.add_encodings("Bob", bob[None])
+    photo = np.zeros((100, 100, 3), np.uint8)
+    with pytest.warns(fdb.FaceDatabaseWarning, match=r"2 faces found.*1 other ignored"):
+        assert db.identify(photo) == (0.0, "Ann")
+    with pytest.warns(fdb.FaceDatabaseWarning, match="2 faces found"):
+        assert db.verify(photo, "Ann") == (0.0, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        every = db.identify_all(photo)
+    assert [(f, name) for f, _, name in every] == [(big, "Ann"), (small, "Bob")]
