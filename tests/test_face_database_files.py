@@ -242,13 +242,32 @@ def _leftovers(folder: Path, db: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{db.name}") or p.name.endswith(".lock"))
 
 
-def test_two_simultaneous_enrols_keep_both_people(tmp_path, a_photo):
+def test_two_simultaneous_enrols_keep_both_people(tmp_path, a_photo, monkeypatch):
+    """Two `facelib enroll` in threads (flock locks conflict between separate opens, as between processes)."""
+    import threading
+
+    from facelib import cli
+
     db = tmp_path / "house.db"
     FaceDatabase(model=object()).save(db)
-    runs = [_enrol(db, "Ann", a_photo, 2.0), _enrol(db, "Bob", a_photo, 2.0)]
-    for r in runs:
-        out, err = r.communicate(timeout=300)
-        assert r.returncode == 0, err
+    both_loaded = threading.Barrier(2)
+
+    def slow_encode(self, images, *, progress=None):
+        both_loaded.wait(timeout=60)  # each has read the file before the other writes: the race of issue 14
+        time.sleep(0.5)
+        return unit_rows(len(images), seed=threading.get_ident() % 1000)
+
+    monkeypatch.setattr(FaceDatabase, "encode", slow_encode)
+    codes: dict[str, int] = {}
+    photos = {"Ann": a_photo, "Bob": tmp_path / "bob.png"}
+    photos["Bob"].write_bytes(a_photo.read_bytes())
+    runs = [threading.Thread(target=lambda n=n: codes.__setitem__(n, cli.main(["enroll", str(db), n, str(photos[n])])))
+            for n in ("Ann", "Bob")]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join(timeout=120)
+    assert codes == {"Ann": 0, "Bob": 0}
     assert sorted(FaceDatabase.load(db).names) == ["Ann", "Bob"]
     assert _leftovers(tmp_path, db) == []
 
