@@ -264,12 +264,11 @@ def _error_line(exc: BaseException, subject: str | None = None) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     if isinstance(exc, OSError) and exc.filename is not None:
-        what = {IsADirectoryError: "is a directory, not a file", NotADirectoryError: "a part of the path is not a directory",
-                PermissionError: "permission denied", FileExistsError: "a part of the path is a file, not a directory"}
-        reason = what.get(type(exc), exc.strerror or first)
-        if isinstance(exc, (NotADirectoryError, FileExistsError)):
-            reason = f"{reason} (not a directory)"
-        return f"'{exc.filename}' {reason}" if type(exc) is IsADirectoryError else f"'{exc.filename}': {reason}"
+        reason = {IsADirectoryError: "is a directory, not a file", PermissionError: "permission denied",
+                  NotADirectoryError: "a part of the path is not a directory",
+                  FileExistsError: "is a file, not a directory"}.get(type(exc), (exc.strerror or first).lower())
+        return f"'{exc.filename}' {reason}" if type(exc) in (IsADirectoryError, FileExistsError) \
+            else f"'{exc.filename}': {reason}"
     if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
         return str(exc).strip()
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":

@@ -122,9 +122,11 @@ def test_unexpected_error_in_verify_exits_2_not_rejected(house, tmp_path, monkey
     assert "Traceback" in err and "the encoder broke" in err
 
 
-def test_out_of_memory_exits_2_with_one_line(house, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 30.0 GiB for an array"),
+                                   type("ResourceExhaustedError", (Exception,), {})("OOM when allocating tensor")])
+def test_out_of_memory_exits_2_with_one_line(house, tmp_path, monkeypatch, capsys, error):
     def oom(self, images, *, progress=None):
-        raise MemoryError("Unable to allocate 30.0 GiB for an array")
+        raise error
     monkeypatch.setattr(FaceDatabase, "encode", oom)
     assert cli.main(["identify", str(house), photo(tmp_path, "q.png", RED)]) == 2
     one_error_line(capsys.readouterr().err, "out of memory", "q.png")
@@ -165,7 +167,7 @@ def test_database_under_a_file_exits_2(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     db = tmp_path / "notes.txt" / "house.db"
     assert cli.main(["enroll", str(db), "Ann", photo(tmp_path, "a.png", RED)]) == 2
-    one_error_line(capsys.readouterr().err, "notes.txt", "not a directory")
+    one_error_line(capsys.readouterr().err, "notes.txt' is a file, not a directory")
 
 
 # ----------------------------------------------------------------------------- identify, one photo at a time
