@@ -135,6 +135,11 @@ def to_rgb_uint8(image: ImageLike) -> np.ndarray:
         return _float_to_uint8(arr)
     if arr.dtype == np.uint16:
         arr = arr / 257.0 + 0.5
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and arr.size and (arr.min() < 0 or arr.max() > 255):
+        raise ValueError(f"an integer image must have values in [0, 255] (or be uint16); this {arr.dtype} one goes "
+                         f"from {arr.min()} to {arr.max()}")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"an image must hold real numbers; got dtype {arr.dtype}")
     return arr.astype(np.uint8)
 
 

@@ -104,3 +104,11 @@ def test_rewriting_a_file_keeps_its_mode(tmp_path):
     path.chmod(0o640)
     images.save_image(path, np.ones((2, 2, 3), np.uint8))
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("bad", [np.full((4, 4, 3), 300, np.int32), np.full((4, 4, 3), -1, np.int64),
+                                 np.full((4, 4, 3), 1 + 1j), np.full((4, 4, 3), "a")])
+def test_integer_arrays_outside_0_255_and_non_numbers_are_refused_not_wrapped(bad):
+    with pytest.raises(ValueError, match="image"):
+        images.to_rgb_uint8(bad)
+    assert images.to_rgb_uint8(np.full((2, 2, 3), 200, np.int64)).max() == 200  # in range: taken as is
