@@ -137,6 +137,11 @@ def _writer_lock(path: Path, timeout: float = _LOCK_TIMEOUT_S) -> Iterator[None]
         os.close(fd)
 
 
+def _quoted(image: ImageLike) -> str:
+    """A photo for a message: its path in single quotes, or what kind of image it is."""
+    return f"'{image}'" if isinstance(image, (str, os.PathLike)) else _describe(image)
+
+
 def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
     if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
         return [images]
@@ -401,21 +406,29 @@ class FaceDatabase:
         from facelib.images import to_rgb_uint8
 
         if not self.detect:
-            return self.encode([image], progress=False), [None]
+            return self._finite(self.encode([image], progress=False), image), [None]
         rgb = to_rgb_uint8(image)
         found = det.detect_faces(rgb)
         main = det.main_face(found, rgb.shape)
         if main is None:
-            raise det.NoFaceFoundError(f"no face found in {_describe(image)}; use a photo where the face is visible")
+            raise det.NoFaceFoundError(f"no face found in {_quoted(image)}; use a photo where the face is visible")
         others = [f for f in found if f is not main]
         if others and not all_faces:
-            warnings.warn(f"{_describe(image)}: {len(found)} faces found; the main one (large, near the centre) was "
+            warnings.warn(f"{_quoted(image)}: {len(found)} faces found; the main one (large, near the centre) was "
                           f"used and {len(others)} other{'s' if len(others) > 1 else ''} ignored "
                           "(`facelib identify --all-faces` reports each)", FaceDatabaseWarning, stacklevel=3)
         chosen = [main, *others] if all_faces else [main]
         aligned = np.stack([det.align(rgb, f) for f in chosen])
-        return encode_faces(aligned, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
-                            progress=False), chosen
+        enc = encode_faces(aligned, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
+                           progress=False)
+        return self._finite(enc, image), chosen
+
+    @staticmethod
+    def _finite(enc: np.ndarray, image: ImageLike) -> np.ndarray:
+        if not np.isfinite(enc).all():
+            raise ValueError(f"{_quoted(image)}: the encoder returned NaN or infinity for this photo "
+                             "(a broken model or weights file?)")
+        return enc
 
     def _nearest(self, encoding: np.ndarray, threshold: float | None) -> tuple[float, str | None]:
         dists = self.distances(encoding)

@@ -80,9 +80,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"'{path}' is {_pixel_size(path)} pixels, more than the {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
                          "megapixels facelib reads (Pillow's decompression-bomb limit); resize it first") from None
     except UnidentifiedImageError:
-        raise ValueError(f"{path} is not an image file Pillow can read (corrupt or another format)") from None
+        raise ValueError(f"'{path}' is not an image file Pillow can read (corrupt or another format)") from None
     except (OSError, SyntaxError) as exc:
-        raise ValueError(f"{path} is a corrupt or truncated image: {exc}") from None
+        raise ValueError(f"'{path}' is a corrupt or truncated image: {exc}") from None
 
 
 def _pixel_size(path: Path) -> str:
@@ -149,7 +149,7 @@ def save_image(path: str | os.PathLike, image: ImageLike) -> Path:
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower()) if path.suffix else "PNG"
     if fmt is None:
-        raise ValueError(f"{path}: unknown image file extension {path.suffix!r} (use .png, .jpg, ...)")
+        raise ValueError(f"'{path}': unknown image file extension {path.suffix!r} (use .png, .jpg, ...)")
     return atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp, format=fmt))
 
 
