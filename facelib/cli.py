@@ -8,14 +8,22 @@
     facelib verify DB NAME IMG            is this NAME? exit 0 accepted, 1 rejected
     facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
 
-Exit codes: 0 success/accepted, 1 rejected (verify), 2 error (message on stderr).
+Exit codes: 0 success/accepted, 1 rejected (verify), 2 error: one line on stderr naming the file
+and what is wrong (``--debug`` adds the traceback). ``identify`` reports every photo (its result or
+its error) and exits 2 if any failed. A name that starts with ``-`` goes after ``--``:
+``facelib enroll DB -- -Dee photo.jpg``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import signal
 import sys
-from typing import Callable, Sequence
+import traceback
+import warnings
+from typing import Any, Callable, Sequence
 
 __all__ = ["main", "build_parser"]
 
@@ -32,8 +40,10 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     failed = 0
     for asset in chosen:
         try:
+            was = assets.asset_status(asset.name)
             path = assets.fetch(asset.name)
-            print(f"{asset.name}: verified at {path}")
+            note = " (the cached copy was corrupt; re-fetched)" if was == "corrupt" else ""
+            print(f"{asset.name}: verified at {path}{note}")
         except (FileNotFoundError, ValueError) as exc:
             if asset.optional and args.all:
                 first = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)
@@ -172,50 +182,82 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_db(path: str, *, must_exist: bool):
-    from pathlib import Path
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
-    from facelib.verification import FaceDatabase
 
-    if Path(path).exists() or must_exist:
-        return FaceDatabase.load(path)
-    return FaceDatabase()
+def _open_db(path: str):  # type: ignore[no-untyped-def]
+    from facelib.face_database import FaceDatabase
+
+    return FaceDatabase.load(path)
+
+
+def _finite(dist: float, image: str) -> float:
+    if not math.isfinite(dist):
+        raise ValueError(f"'{image}': the distance is not a finite number ({dist}); the encoder returned "
+                         "NaN or infinity for this photo")
+    return round(float(dist), 4)
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
-    db = _open_db(args.db, must_exist=False)
-    added = db.add(args.name, args.images)
-    db.save(args.db)
-    print(f"enrolled {added} photo(s) of {args.name}; {args.db} now holds {len(db)} people")
+    from facelib.face_database import FaceDatabase
+
+    name = args.name.strip()
+    added, db = FaceDatabase.enroll(args.db, name, args.images)  # safe against simultaneous enrols
+    print(f"enrolled {_plural(added, 'photo', 'photos')} of '{name}'; '{args.db}' now holds "
+          f"{_plural(len(db), 'person', 'people')}")
     return 0
+
+
+def _identify_one(db: Any, image: str, threshold: float | None, all_faces: bool) -> dict[str, Any]:
+    if not all_faces:
+        dist, identity = db.identify(image, threshold=threshold)
+        return {"image": image, "identity": identity, "distance": _finite(dist, image)}
+    faces = [{"box": None if face is None else [int(v) for v in face.box], "identity": identity,
+              "distance": _finite(dist, image)} for face, dist, identity in db.identify_all(image, threshold=threshold)]
+    return {"image": image, "faces": faces}
+
+
+def _identify_text(r: dict[str, Any]) -> str:
+    if "faces" not in r:
+        return f"{r['image']}: {r['identity'] or 'unknown'} (distance {r['distance']:.3f})"
+    lines = [f"{r['image']}: {_plural(len(r['faces']), 'face', 'faces')}"]
+    for k, f in enumerate(r["faces"], 1):
+        where = "" if f["box"] is None else " at x={} y={} {}x{}".format(*f["box"])
+        lines.append(f"  face {k}{where}: {f['identity'] or 'unknown'} (distance {f['distance']:.3f})")
+    return "\n".join(lines)
 
 
 def _cmd_identify(args: argparse.Namespace) -> int:
-    import json
-
-    db = _open_db(args.db, must_exist=True)
-    results = []
+    db = _open_db(args.db)
+    results: list[dict[str, Any]] = []
     for image in args.images:
-        dist, identity = db.identify(image, threshold=args.threshold)
-        results.append({"image": image, "identity": identity, "distance": round(float(dist), 4)})
+        try:
+            results.append(_identify_one(db, image, args.threshold, args.all_faces))
+        except Exception as exc:  # noqa: BLE001 - each photo gets its own result or error line
+            if args.debug:
+                traceback.print_exc()
+            results.append({"image": image, "error": _error_line(exc, image)})
+            if not args.json:
+                print(f"facelib identify: error: {results[-1]['error']}", file=sys.stderr)
+            continue
+        if not args.json:
+            print(_identify_text(results[-1]))
     if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for r in results:
-            print(f"{r['image']}: {r['identity'] or 'unknown'} (distance {r['distance']:.3f})")
-    return 0
+        print(json.dumps(results, indent=2, allow_nan=False))
+    return 2 if any("error" in r for r in results) else 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    import json
-
-    db = _open_db(args.db, must_exist=True)
-    dist, accepted = db.verify(args.image, args.name, threshold=args.threshold)
+    name = args.name.strip()
+    db = _open_db(args.db)
+    dist, accepted = db.verify(args.image, name, threshold=args.threshold)
+    dist = _finite(dist, args.image)
     if args.json:
-        print(json.dumps({"image": args.image, "name": args.name, "distance": round(float(dist), 4),
-                          "accepted": bool(accepted)}))
+        print(json.dumps({"image": args.image, "name": name, "distance": dist, "accepted": bool(accepted)},
+                         allow_nan=False))
     else:
-        verdict = f"It's {args.name}, welcome in!" if accepted else f"It's not {args.name}, please go away"
+        verdict = f"It's {name}, welcome in!" if accepted else f"It's not {name}, please go away"
         print(f"{verdict} (distance {dist:.3f})")
     return 0 if accepted else 1
 
@@ -235,10 +277,34 @@ def _cmd_classroom(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in runs) else 1
 
 
+def _threshold(text: str) -> float:
+    """``--threshold``: a finite number in (0, 4] (:func:`facelib.face_database.check_threshold`)."""
+    from facelib.face_database import check_threshold
+
+    try:
+        return check_threshold(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number in (0, 4]") from None
+
+
+_NAME_HELP = ("the person's name (spaces around it are stripped); a name that starts with '-' goes "
+              "after --, e.g. facelib enroll DB -- -Dee photo.jpg")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``facelib`` command."""
-    p = argparse.ArgumentParser(prog="facelib", description=__doc__.split("\n\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error")
+    p = argparse.ArgumentParser(prog="facelib", description=__doc__.split("\n\n")[0], parents=[common])
+    p.set_defaults(debug=False)
     sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(*a: Any, **k: Any) -> argparse.ArgumentParser:
+        return _add(*a, parents=[common], **k)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     f = sub.add_parser("fetch", help="download/verify weights and data into FACELIB_HOME")
     f.add_argument("names", nargs="*", help="asset names (see `facelib doctor`)")
@@ -270,9 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stylise only where MASK is white (black keeps the photo)")
     s.set_defaults(func=_cmd_stylize)
 
-    e = sub.add_parser("enroll", help="add photos of NAME to the face database DB (created if missing)")
+    e = sub.add_parser("enroll", help="add photos of NAME to the face database DB (created if missing)",
+                       epilog=_NAME_HELP)
     e.add_argument("db")
-    e.add_argument("name")
+    e.add_argument("name", help=_NAME_HELP)
     e.add_argument("images", nargs="+")
     e.set_defaults(func=_cmd_enroll)
 
@@ -281,12 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=helptext)
         c.add_argument("db")
         if name == "verify":
-            c.add_argument("name")
+            c.add_argument("name", help=_NAME_HELP)
             c.add_argument("image")
         else:
             c.add_argument("images", nargs="+")
-        c.add_argument("--threshold", type=float, default=None,
-                       help="distance threshold (default: the database's calibrated one, else 0.7)")
+            c.add_argument("--all-faces", action="store_true",
+                           help="report every face of each photo (default: the main face; others are noted)")
+        c.add_argument("--threshold", type=_threshold, default=None,
+                       help="distance threshold, a number in (0, 4] (default: the database's calibrated one, else 0.7)")
         c.add_argument("--json", action="store_true", help="machine-readable output")
         c.set_defaults(func=func)
 
@@ -298,15 +367,65 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error_line(exc: BaseException, subject: str | None = None) -> str:
+    """One line saying what went wrong, naming the file (``subject``: the photo being processed)."""
+    about = f"'{subject}': " if subject else ""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.filename is not None:
+        reason = {IsADirectoryError: "is a directory, not a file", PermissionError: "permission denied",
+                  NotADirectoryError: "a part of the path is not a directory",
+                  FileExistsError: "is a file, not a directory"}.get(type(exc), (exc.strerror or first).lower())
+        return f"'{exc.filename}' {reason}" if type(exc) in (IsADirectoryError, FileExistsError) \
+            else f"'{exc.filename}': {reason}"
+    if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
+        return str(exc).strip()
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        return f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); try smaller photos or fewer at once"
+    return f"{about}{type(exc).__name__}: {first or 'no details'} (run with --debug for the traceback)"
+
+
+def _show_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
+    """facelib's own warnings as ``facelib CMD: warning: ...`` lines; others as Python shows them."""
+    from facelib.face_database import FaceDatabaseWarning
+
+    for w in caught:
+        if issubclass(w.category, FaceDatabaseWarning):
+            print(f"facelib {command}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # runs the `finally` clauses: no half-written files, locks released
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    previous = signal.getsignal(signal.SIGTERM)
     try:
-        return func(args)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"facelib {args.command}: error: {exc}", file=sys.stderr)
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
+            try:
+                return func(args)
+            finally:
+                _show_warnings(args.command, caught)
+    except Exception as exc:  # noqa: BLE001 - every error is exit 2 with one line (the promise in --help)
+        if args.debug:
+            traceback.print_exc()
+        subject = getattr(args, "image", None) or (args.images[0] if len(getattr(args, "images", [])) == 1 else None)
+        print(f"facelib {args.command}: error: {_error_line(exc, subject)}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

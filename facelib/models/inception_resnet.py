@@ -219,13 +219,16 @@ def load_facenet_weights(model: keras.Model, path: str | Path) -> int:
     return set_layers
 
 
-def facenet(weights: str | Path | None = "facenet-keras-128", *, policy: str | None = None) -> keras.Model:
+def facenet(weights: str | None = "facenet-keras-128", *, weights_file: str | Path | None = None,
+            policy: str | None = None) -> keras.Model:
     """The pretrained FaceNet encoder ``f``: ``(m, 160, 160, 3) float32 → (m, 128) float32``.
 
     Args:
-        weights: an asset name (default ``"facenet-keras-128"``, fetched and verified through
-            :func:`facelib.assets.fetch`), a path to such an ``.h5`` file, or ``None`` for
-            random weights.
+        weights: an asset *name* (default ``"facenet-keras-128"``), resolved only through the
+            registry and checked against its sha256 by :func:`facelib.assets.fetch` — a file of
+            that name in the working folder is never opened; ``None`` for random weights.
+        weights_file: your own Keras-2 ``.h5`` file of this architecture (explicitly unverified:
+            no checksum exists for it); replaces ``weights``.
         policy: a Keras dtype policy for this model only (e.g. ``"mixed_bfloat16"`` on a CPU
             with AVX-512 BF16); ``None`` uses the global policy. Weights stay float32.
 
@@ -233,7 +236,26 @@ def facenet(weights: str | Path | None = "facenet-keras-128", *, policy: str | N
         A Keras model (about 22.8M parameters) whose input is a preprocessed face
         (see :func:`preprocess`) and whose output is the *un-normalised* encoding; divide by its
         L2 norm (as :func:`facelib.verification.img_to_encoding` does) before comparing.
+
+    Raises:
+        TypeError: ``weights`` is a path object (pass it as ``weights_file=``).
+        KeyError: ``weights`` is not a registered asset name.
     """
+    if weights is not None and not isinstance(weights, str):
+        raise TypeError(f"weights is an asset name (a str); got {type(weights).__name__} {weights!r}: "
+                        "pass your own file as weights_file=")
+    path: Path | None = None
+    if weights_file is not None:
+        path = Path(weights_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"weights file '{path}' does not exist")
+    elif weights is not None:
+        from facelib import assets
+
+        asset = assets.get_asset(weights)  # KeyError listing the names for anything else
+        if asset.kind != "weights":
+            raise ValueError(f"asset {weights!r} is a {asset.kind}, not weights")
+        path = assets.fetch(weights)
     if policy is None:
         model = inception_resnet_v1()
     else:
@@ -243,12 +265,7 @@ def facenet(weights: str | Path | None = "facenet-keras-128", *, policy: str | N
             model = inception_resnet_v1()
         finally:
             keras.mixed_precision.set_global_policy(previous)
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            from facelib import assets
-
-            path = assets.fetch(str(weights))
+    if path is not None:
         load_facenet_weights(model, path)
     return model
 
