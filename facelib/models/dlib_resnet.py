@@ -49,13 +49,19 @@ from keras import layers
 
 from facelib.models.dlib_reader import LayerSpec, read_network
 
-__all__ = ["DLIB_INPUT_SIZE", "DLIB_MEANS", "DlibInput", "ChannelAffine", "PadAdd",
+__all__ = ["DLIB_INPUT_SIZE", "DLIB_MEANS", "DLIB_CHIP_TEMPLATE", "DlibInput", "ChannelAffine", "PadAdd",
            "layer_specs", "dlib_resnet", "load_dlib_weights"]
 
 #: Side of dlib's face chip (``input_rgb_image_sized<150>``).
 DLIB_INPUT_SIZE = 150
 #: dlib's input means on 0–255 RGB (``input_rgb_image``: avg_red, avg_green, avg_blue).
 DLIB_MEANS = (122.782, 117.001, 104.298)
+#: Where MTCNN's five keypoints (:data:`facelib.detect.KEYPOINT_NAMES`: eyes, nose, mouth corners)
+#: fall inside dlib's 150×150 chip (``get_face_chip(size=150, padding=0.25)`` from dlib's own
+#: 5-point landmarks), in units of the chip side: the mean over 400 LFW View 1 photos, made
+#: left-right symmetric, measured by ``tools/dlib_chip_template.py`` (re-checked by the tests).
+DLIB_CHIP_TEMPLATE = np.array([[0.3210, 0.2986], [0.6790, 0.2986], [0.5000, 0.5162],
+                               [0.3344, 0.6969], [0.6656, 0.6969]], dtype=np.float64)
 
 
 @keras.saving.register_keras_serializable(package="facelib")
