@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 from facelib import assets, data, device  # noqa: E402
-from facelib.models.facenet import facenet, preprocess  # noqa: E402
-from facelib.verification import FaceDatabase, course_image, default_model, encode_faces, img_to_encoding  # noqa: E402
+from facelib.models.inception_resnet import facenet, preprocess  # noqa: E402
+from facelib.face_database import FaceDatabase  # noqa: E402
+from facelib.verification import course_image, default_model, encode_faces, img_to_encoding  # noqa: E402
 from report import record  # noqa: E402
 
 

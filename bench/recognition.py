@@ -2,7 +2,7 @@
 
     python bench/recognition.py            # ≈ 30–60 s on 2 CPU cores (--quick is accepted, same work)
 
-Pipeline (``facelib.verification.FaceDatabase`` defaults): MTCNN → 5-point similarity alignment
+Pipeline (``facelib.face_database.FaceDatabase`` defaults): MTCNN → 5-point similarity alignment
 → FaceNet → unit-norm 128-d encodings. Prints, for the default "course" preprocessing (RGB/255,
 whose threshold is the course's 0.7) and for "standardize" (per-image mean/std):
 
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from facelib import assets, data, detect, evaluation as ev  # noqa: E402
-from facelib.verification import FaceDatabase, default_model, encode_faces  # noqa: E402
+from facelib.face_database import FaceDatabase  # noqa: E402
+from facelib.verification import default_model, encode_faces  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import record  # noqa: E402

@@ -1,8 +1,11 @@
 """facelib: the helper package of the face recognition & neural style transfer course companion.
 
-One module per lecture idea: ``losses`` (triplet loss), ``siamese``, ``verification``
-(``verify``/``who_is_it``), ``nst`` (content/style costs), ``signals``/``volumes`` (1D/3D
-convolutions), plus plumbing (``config``, ``device``, ``assets``, ``data``, ``cli``).
+One module per lecture idea: ``sampling`` (identity splits, pairs, triplets), ``losses`` (triplet
+loss), ``siamese``, ``verification`` (``verify``/``who_is_it``), ``face_database``, ``detect``,
+``evaluation``, ``convnet_features`` (what ConvNets learn), ``nst`` (content/style costs),
+``conv_arithmetic``, ``signals``/``volumes`` (1D/3D convolutions), plus plumbing (``config``,
+``device``, ``assets``, ``images``, ``datasets``, ``cli``). ``data`` and ``visualize`` are the old
+names, kept as re-exports. See CONTRIBUTING.md for the map.
 Sub-modules are imported on first use, so ``import facelib`` is cheap.
 """
 
@@ -14,8 +17,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "assets", "checks", "classroom", "cli", "config", "data", "detect", "device", "evaluation", "losses",
-    "models", "nst", "siamese", "signals", "verification", "visualize", "volumes", "widgets",
+    "assets", "checks", "classroom", "cli", "config", "conv_arithmetic", "convnet_features", "data", "datasets",
+    "detect", "device", "evaluation", "face_database", "images", "losses", "models", "nst", "sampling", "siamese",
+    "signals", "verification", "visualize", "volumes", "widgets",
 }
 
 

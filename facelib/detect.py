@@ -10,6 +10,9 @@ FaceNet compares *faces*, not photos: before encoding, a photo goes through
    eyes always land on the same pixels of the ``size × size`` output. With ``keypoints=False`` it
    is a plain box crop (box plus ``margin``, resized), as the original FaceNet code did.
 
+For many photos at once, :func:`main_faces` batches the detection and :func:`detect_and_align`
+does both steps (what :class:`facelib.face_database.FaceDatabase` runs on every photo).
+
 A photo with no face raises :class:`NoFaceFoundError` (a ``ValueError``) naming the file.
 """
 
@@ -23,11 +26,11 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from facelib.data import ImageLike, to_rgb_uint8
+from facelib.images import ImageLike, to_rgb_uint8
 
 __all__ = [
-    "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align", "crop_box", "detect_face",
-    "detect_faces", "detect_faces_batch", "main_face", "similarity_transform",
+    "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align", "crop_box", "detect_and_align",
+    "detect_face", "detect_faces", "detect_faces_batch", "main_face", "main_faces", "similarity_transform",
 ]
 
 #: The 5 MTCNN keypoints in the order used by every array here.
@@ -101,7 +104,7 @@ def detect_faces(image: ImageLike, *, min_confidence: float = 0.9) -> list[Face]
     """Every face MTCNN finds in one photo, most confident first.
 
     Args:
-        image: a path, PIL image or ``(H, W, 3)`` array (any format :func:`facelib.data.to_rgb_uint8`
+        image: a path, PIL image or ``(H, W, 3)`` array (any format :func:`facelib.images.to_rgb_uint8`
             reads: greyscale, RGBA, CMYK, 16-bit are converted to RGB).
         min_confidence: drop detections below this probability.
 
@@ -227,3 +230,81 @@ def align(image: ImageLike, face: Face, size: int = 160, margin: float | None = 
     out = Image.fromarray(rgb).transform((size, size), Image.AFFINE, tuple(inv.ravel()), resample=Image.BILINEAR)
     return np.asarray(out)
 
+
+
+def main_faces(images: Sequence[ImageLike], *, min_confidence: float = 0.9, chunk: int = 16,
+               progress: bool | None = None) -> list[Face | None]:
+    """The main face (:func:`main_face`) of each photo, detected in batches; ``None`` where there is none.
+
+    MTCNN pads a batch to its largest photo, which shifts the boxes of smaller ones a little: only
+    photos of the same size are batched together, so a photo's face is the same alone or in a batch.
+
+    Args:
+        images: photos (paths, PIL images or arrays; each converted once with :func:`to_rgb_uint8`).
+        min_confidence: drop detections below this probability.
+        chunk: photos read and detected at a time.
+        progress: show a progress bar (default: ``facelib.config.settings.progress`` and more than one chunk).
+
+    Returns:
+        One :class:`Face` or ``None`` per photo, in order.
+    """
+    out: list[Face | None] = []
+    for _, rgbs in _chunks(list(images), chunk, progress):
+        out += _chunk_main_faces(rgbs, min_confidence)
+    return out
+
+
+def detect_and_align(images: Sequence[ImageLike], *, size: int = 160, margin: float | None = None,
+                     keypoints: bool = True, min_confidence: float = 0.9, chunk: int = 16,
+                     progress: bool | None = None, hint: str = "use a photo where the face is visible") -> np.ndarray:
+    """Detect the main face of every photo (batched as in :func:`main_faces`) and :func:`align` it.
+
+    Args:
+        images: photos (paths, PIL images or arrays).
+        size, margin, keypoints: as in :func:`align`.
+        min_confidence, chunk, progress: as in :func:`main_faces`.
+        hint: advice appended to the error message when a photo has no face.
+
+    Returns:
+        ``(m, size, size, 3) uint8`` aligned faces, one per photo (``(0, size, size, 3)`` for none).
+
+    Raises:
+        NoFaceFoundError: a photo without a face; the message names it.
+        FileNotFoundError / ValueError: a missing or unreadable image (named).
+    """
+    out = []
+    for part, rgbs in _chunks(list(images), chunk, progress):
+        for im, rgb, face in zip(part, rgbs, _chunk_main_faces(rgbs, min_confidence)):
+            if face is None:
+                raise NoFaceFoundError(f"no face found in {_name(im)}; {hint}")
+            out.append(align(rgb, face, size=size, margin=margin, keypoints=keypoints))
+    return np.stack(out) if out else np.zeros((0, size, size, 3), np.uint8)
+
+
+def _chunks(images: list, chunk: int, progress: bool | None):  # type: ignore[no-untyped-def]
+    """``(photos, their RGB arrays)`` ``chunk`` at a time, with an optional progress bar."""
+    from tqdm.auto import tqdm
+
+    from facelib import config
+
+    show = config.settings.progress if progress is None else progress
+    for start in tqdm(range(0, len(images), chunk), desc="detecting", unit="batch", leave=False,
+                      disable=not show or len(images) <= chunk):
+        part = images[start:start + chunk]
+        yield part, [to_rgb_uint8(im) for im in part]
+
+
+def _chunk_main_faces(rgbs: list[np.ndarray], min_confidence: float) -> list[Face | None]:
+    found: list[list[Face]] = [[] for _ in rgbs]
+    for shape in {r.shape for r in rgbs}:
+        idx = [k for k, r in enumerate(rgbs) if r.shape == shape]
+        for k, faces in zip(idx, detect_faces_batch([rgbs[k] for k in idx], min_confidence=min_confidence)):
+            found[k] = faces
+    return [main_face(faces, rgb.shape) for rgb, faces in zip(rgbs, found)]
+
+
+def _name(image: ImageLike) -> str:
+    """How an error message names a photo: its path, else its type."""
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    return f"a {type(image).__name__} image"

@@ -8,9 +8,8 @@ input of length ``n`` with ``n_c`` channels, convolved with ``n_c'`` filters of 
 What lives here:
 
 - :func:`load_mitbih_record` / :func:`load_electrocardiogram`: the two recordings, in millivolts.
-- :func:`conv1d_output_length`: the output-length formula for ``"valid"``, ``"same"`` and
-  ``"causal"`` padding (what ``keras.layers.Conv1D`` does).
-- :func:`conv1d_numpy`: a plain NumPy 1D convolution (cross-correlation, as in deep learning).
+- :func:`conv1d_output_length`, :func:`conv1d_numpy`: the output-length formula and a NumPy
+  reference of ``keras.layers.Conv1D`` (moved to :mod:`facelib.conv_arithmetic`; re-exported here).
 - :func:`beat_detector` / :func:`train_beat_detector` / :func:`detect_beats`: a small fully
   convolutional Conv1D model trained on 256-sample windows ("is there a beat at the centre?").
   Because every layer is a convolution or a pooling, the same model slides over a recording of
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from facelib.conv_arithmetic import conv1d_numpy, conv1d_output_length
 
 __all__ = [
     "ECGRecord",
@@ -57,8 +58,6 @@ __all__ = [
 DETECTOR_WINDOW = 256
 #: Output step of the detector: two ``MaxPooling1D(2)`` layers → one probability every 4 samples.
 DETECTOR_STRIDE = 4
-
-_PADDINGS = ("valid", "same", "causal")
 
 
 # --------------------------------------------------------------------------- data
@@ -196,78 +195,6 @@ def time_split(n_samples: int, train_fraction: float = 0.8) -> int:
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     return int(train_fraction * n_samples)
-
-
-# --------------------------------------------------------------------------- 1D convolution maths
-
-def conv1d_output_length(n: int, f: int, stride: int = 1, padding: str = "valid", dilation: int = 1) -> int:
-    """Length of a 1D convolution's output, as ``keras.layers.Conv1D`` computes it.
-
-    With ``f_eff = dilation·(f - 1) + 1``:
-
-    - ``"valid"`` (no padding, the lecture's case): ``floor((n - f_eff) / stride) + 1``;
-      14 samples and ``f = 5`` give 10;
-    - ``"same"``: ``ceil(n / stride)`` (zeros added so that stride 1 keeps the length);
-    - ``"causal"``: ``f_eff - 1`` zeros on the left only, then valid: also ``ceil(n / stride)``.
-
-    Args:
-        n: input length; f: filter size; stride: step; padding: ``"valid"``, ``"same"``, ``"causal"``.
-
-    Returns:
-        The output length (0 when the filter does not fit in a ``"valid"`` convolution).
-    """
-    for name, value in (("n", n), ("f", f), ("stride", stride), ("dilation", dilation)):
-        if int(value) != value or value < (0 if name == "n" else 1):
-            raise ValueError(f"{name} must be a {'non-negative' if name == 'n' else 'positive'} integer, got {value!r}")
-    if padding not in _PADDINGS:
-        raise ValueError(f"padding must be one of {_PADDINGS}, got {padding!r}")
-    f_eff = dilation * (f - 1) + 1
-    if padding == "valid":
-        return max(0, (n - f_eff) // stride + 1)
-    return -(-n // stride)
-
-
-def conv1d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1,
-                 padding: str = "valid") -> np.ndarray:
-    """1D convolution (cross-correlation, as in deep learning) in plain NumPy.
-
-    ``out[i, k] = b[k] + Σ_{j < f} Σ_c x[i·stride + j, c] · w[j, c, k]``.
-
-    Args:
-        x: ``(n, n_c)`` or ``(batch, n, n_c)`` input.
-        w: ``(f, n_c, n_c')`` filters (the layout of ``Conv1D.kernel``).
-        b: ``(n_c',)`` biases or None.
-        stride: step between positions.
-        padding: ``"valid"``, ``"same"`` (Keras/TensorFlow split: extra zero on the right) or
-            ``"causal"`` (all zeros on the left).
-
-    Returns:
-        ``(n_out, n_c')`` (or ``(batch, n_out, n_c')``) float64, ``n_out`` from
-        :func:`conv1d_output_length`.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    single = x.ndim == 2
-    if single:
-        x = x[None]
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (n, n_c) or (batch, n, n_c), got {np.shape(x)}")
-    if w.ndim != 3 or w.shape[1] != x.shape[2]:
-        raise ValueError(f"w must have shape (f, n_c={x.shape[2]}, n_filters), got {w.shape}")
-    f = w.shape[0]
-    n = x.shape[1]
-    n_out = conv1d_output_length(n, f, stride, padding)
-    if padding == "same":
-        total = max((n_out - 1) * stride + f - n, 0)
-        x = np.pad(x, ((0, 0), (total // 2, total - total // 2), (0, 0)))
-    elif padding == "causal":
-        x = np.pad(x, ((0, 0), (f - 1, 0), (0, 0)))
-    out = np.zeros((x.shape[0], n_out, w.shape[2]))
-    for j in range(f):
-        out += np.einsum("bic,ck->bik", x[:, j: j + (n_out - 1) * stride + 1: stride, :], w[j])
-    if b is not None:
-        out += np.asarray(b, dtype=np.float64)
-    return out[0] if single else out
 
 
 # --------------------------------------------------------------------------- the beat detector

@@ -10,7 +10,8 @@ What lives here:
 - :func:`load_mni152`: the MNI ICBM152 2009 template (T1 image, grey- and white-matter
   probability maps, 197×233×189 voxels of 1 mm), read with ``nibabel``.
 - :func:`conv3d_output_shape`, :func:`conv_param_count`, :func:`conv3d_numpy`: the arithmetic and
-  a NumPy reference of ``keras.layers.Conv3D``.
+  a NumPy reference of ``keras.layers.Conv3D`` (moved to :mod:`facelib.conv_arithmetic`;
+  re-exported here).
 - :func:`tissue_labels`, :func:`slab_split`, :func:`sample_patches`: 3D patches labelled with
   the tissue at their centre (0 other — cerebro-spinal fluid and background —, 1 grey, 2 white
   matter), with whole brain *regions* (slabs) held out for testing.
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from facelib.conv_arithmetic import conv3d_numpy, conv3d_output_shape, conv_param_count
 
 __all__ = [
     "MNI152",
@@ -57,8 +60,6 @@ MNI152_SHAPE = (197, 233, 189)
 TISSUES = ("other", "grey", "white")
 #: Motion directions of :func:`make_motion_videos`, in label order.
 DIRECTIONS = ("right", "left", "down", "up")
-
-_PADDINGS = ("valid", "same")
 
 
 # --------------------------------------------------------------------------- the brain template
@@ -259,92 +260,6 @@ def centre_slices(patches: np.ndarray, axis: int = 3) -> np.ndarray:
     if axis not in (1, 2, 3):
         raise ValueError(f"axis must be 1, 2 or 3, got {axis}")
     return np.take(p, p.shape[axis] // 2, axis=axis)
-
-
-# --------------------------------------------------------------------------- 3D convolution maths
-
-def _triple(value: int | Sequence[int], name: str) -> tuple[int, int, int]:
-    t = (value,) * 3 if np.isscalar(value) else tuple(value)  # type: ignore[arg-type]
-    if len(t) != 3 or any(int(v) != v or v < 1 for v in t):
-        raise ValueError(f"{name} must be a positive integer or 3 positive integers, got {value!r}")
-    return tuple(int(v) for v in t)  # type: ignore[return-value]
-
-
-def conv3d_output_shape(input_shape: Sequence[int], filters: int, kernel_size: int | Sequence[int],
-                        strides: int | Sequence[int] = 1, padding: str = "valid") -> tuple[int, int, int, int]:
-    """Output shape of ``keras.layers.Conv3D(filters, kernel_size, strides, padding)``.
-
-    Per axis: ``"valid"`` → ``floor((n - f) / s) + 1``; ``"same"`` → ``ceil(n / s)``.
-    The lecture: ``(14, 14, 14, 1)``, 16 filters of 5 → ``(10, 10, 10, 16)``.
-
-    Args:
-        input_shape: ``(n_1, n_2, n_3, n_c)`` (no batch axis).
-
-    Returns:
-        ``(o_1, o_2, o_3, filters)``.
-    """
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (n_1, n_2, n_3, n_c) (4 numbers, no batch), got {tuple(input_shape)}")
-    if padding not in _PADDINGS:
-        raise ValueError(f"padding must be one of {_PADDINGS}, got {padding!r}")
-    if int(filters) != filters or filters < 1:
-        raise ValueError(f"filters must be a positive integer, got {filters!r}")
-    f = _triple(kernel_size, "kernel_size")
-    s = _triple(strides, "strides")
-    out = []
-    for n, fi, si in zip(input_shape[:3], f, s):
-        out.append(max(0, (n - fi) // si + 1) if padding == "valid" else -(-n // si))
-    return (out[0], out[1], out[2], int(filters))
-
-
-def conv_param_count(kernel_size: int | Sequence[int], in_channels: int, filters: int, *, ndim: int = 3) -> int:
-    """Weights + biases of a convolution layer: ``(Π f_i) · n_c · n_c' + n_c'``.
-
-    ``kernel_size`` is an int (repeated ``ndim`` times) or one size per axis; e.g. the lecture's
-    first 3D layer, 16 filters 5×5×5 on 1 channel: ``125·1·16 + 16 = 2016``; the 1D one,
-    16 filters of 5 on 1 channel: ``5·1·16 + 16 = 96`` (``ndim=1``).
-    """
-    ks = (kernel_size,) * ndim if np.isscalar(kernel_size) else tuple(kernel_size)  # type: ignore[arg-type]
-    if len(ks) != ndim or any(int(k) != k or k < 1 for k in ks):
-        raise ValueError(f"kernel_size must be a positive integer or {ndim} of them, got {kernel_size!r}")
-    return int(np.prod(ks)) * int(in_channels) * int(filters) + int(filters)
-
-
-def conv3d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
-                 strides: int | Sequence[int] = 1) -> np.ndarray:
-    """A "valid" 3D convolution (cross-correlation) in plain NumPy.
-
-    ``out[i, j, k, c'] = b[c'] + Σ_{a,b,d,c} x[i·s_1 + a, j·s_2 + b, k·s_3 + d, c] · w[a, b, d, c, c']``.
-
-    Args:
-        x: ``(n_1, n_2, n_3, n_c)`` or ``(batch, n_1, n_2, n_3, n_c)``.
-        w: ``(f_1, f_2, f_3, n_c, n_c')`` (the layout of ``Conv3D.kernel``).
-        b: ``(n_c',)`` or None.
-
-    Returns:
-        ``(o_1, o_2, o_3, n_c')`` (or with the batch axis) float64.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    single = x.ndim == 4
-    if single:
-        x = x[None]
-    if x.ndim != 5:
-        raise ValueError(f"x must have shape (n_1, n_2, n_3, n_c) or (batch, n_1, n_2, n_3, n_c), got {np.shape(x)}")
-    if w.ndim != 5 or w.shape[3] != x.shape[4]:
-        raise ValueError(f"w must have shape (f_1, f_2, f_3, n_c={x.shape[4]}, n_filters), got {w.shape}")
-    s = _triple(strides, "strides")
-    o = conv3d_output_shape(x.shape[1:], w.shape[4], w.shape[:3], s)
-    out = np.zeros((x.shape[0], o[0], o[1], o[2], w.shape[4]))
-    for a in range(w.shape[0]):
-        for bb in range(w.shape[1]):
-            for d in range(w.shape[2]):
-                view = x[:, a: a + (o[0] - 1) * s[0] + 1: s[0], bb: bb + (o[1] - 1) * s[1] + 1: s[1],
-                         d: d + (o[2] - 1) * s[2] + 1: s[2], :]
-                out += view @ w[a, bb, d]
-    if b is not None:
-        out += np.asarray(b, dtype=np.float64)
-    return out[0] if single else out
 
 
 # --------------------------------------------------------------------------- tissue classifiers

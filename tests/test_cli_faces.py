@@ -10,7 +10,7 @@ from PIL import Image
 
 from facelib import assets
 from facelib.cli import main
-from facelib.verification import FaceDatabase
+from facelib.face_database import FaceDatabase
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facelib import assets, data
+from facelib import assets, images
 from facelib.detect import (TEMPLATE_5, Face, NoFaceFoundError, align, crop_box, detect_face, detect_faces,
                             detect_faces_batch, main_face, similarity_transform)
 
@@ -110,7 +110,7 @@ def test_no_face_raises_naming_the_file(tmp_path):
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "CMYK", "I;16"])
 def test_other_image_modes_find_the_same_face(blair, tmp_path, mode):
-    rgb = data.read_image(blair)
+    rgb = images.read_image(blair)
     if mode == "I;16":
         grey = np.asarray(Image.fromarray(rgb).convert("L"), np.uint16) * 257
         img = Image.fromarray(grey.astype(np.uint16))

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from facelib import data, losses, siamese
+from facelib import losses, sampling, siamese
 from facelib.models import small_embedding_net
 
 SHAPE = (16, 16, 1)
@@ -47,7 +47,7 @@ def test_siamese_triplet_training_lowers_loss_and_updates_the_shared_encoder():
     enc = tiny_encoder()
     model = siamese.SiameseNetwork(enc, loss="triplet", margin=0.5)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    ds = data.triplet_dataset(x, y, batch_size=16, seed=0)
+    ds = sampling.triplet_dataset(x, y, batch_size=16, seed=0)
     before = [v.numpy().copy() for v in enc.trainable_variables]
     (a, p, n), _ = next(iter(ds))
     loss0 = float(losses.triplet_loss(None, model((a, p, n)), alpha=0.5)) / 16
@@ -65,7 +65,7 @@ def test_siamese_contrastive_training_runs_and_separates():
     model = siamese.SiameseNetwork(enc, loss="contrastive")
     assert model.margin == 1.0
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    model.fit(data.pair_dataset(x, y, batch_size=16, seed=0), steps_per_epoch=40, epochs=1, verbose=0)
+    model.fit(sampling.pair_dataset(x, y, batch_size=16, seed=0), steps_per_epoch=40, epochs=1, verbose=0)
     e = np.asarray(enc(x, training=False))
     d = np.linalg.norm(e[:, None] - e[None], axis=-1)
     same = y[:, None] == y[None]
@@ -101,7 +101,7 @@ def test_binary_verification_model_shares_encoder_and_is_logistic(head, tmp_path
     # encoder weights + logistic unit (w, b), no second copy of the encoder
     assert len(model.trainable_variables) == len(enc.trainable_variables) + 2
     x, y = toy_faces()
-    i, j, same = data.pair_indices(y, 12, seed=0)
+    i, j, same = sampling.pair_indices(y, 12, seed=0)
     y_hat = np.asarray(model([x[i], x[j]])).ravel()
     # reference: σ(w·features + b) with NumPy on the encoder's outputs
     ea, eb = np.asarray(enc(x[i])), np.asarray(enc(x[j]))
@@ -124,7 +124,7 @@ def test_binary_verification_trains():
     x, y = toy_faces()
     model = siamese.binary_verification_model(tiny_encoder(), head="abs")
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
-    ds = data.pair_dataset(x, y, batch_size=16, seed=0).map(lambda xy, s: ((xy[0], xy[1]), s))
+    ds = sampling.pair_dataset(x, y, batch_size=16, seed=0).map(lambda xy, s: ((xy[0], xy[1]), s))
     h = model.fit(ds, steps_per_epoch=40, epochs=2, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
     with pytest.raises(ValueError, match="head"):

@@ -2,91 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
 from facelib import signals as S  # noqa: E402
-
-
-# --------------------------------------------------------------------------- output length vs Keras
-
-def keras_conv1d_length(n: int, f: int, stride: int, padding: str) -> int:
-    layer = keras.layers.Conv1D(1, f, strides=stride, padding=padding)
-    return int(layer(np.zeros((1, n, 1), dtype=np.float32)).shape[1])
-
-
-@pytest.mark.parametrize("padding", ["valid", "same", "causal"])
-def test_conv1d_output_length_matches_keras(padding: str) -> None:
-    checked = 0
-    for n, f, stride in itertools.product([5, 8, 14, 17, 32], [1, 2, 3, 5], [1, 2, 3]):
-        if padding == "valid" and f > n:
-            continue
-        assert S.conv1d_output_length(n, f, stride, padding) == keras_conv1d_length(n, f, stride, padding), (n, f, stride)
-        checked += 1
-    assert checked == 60
-
-
-def test_conv1d_output_length_lecture_and_hand_cases() -> None:
-    # lecture: 14x1 input, filters of 5 -> 10 positions
-    assert S.conv1d_output_length(14, 5) == 10
-    # (n - f)//s + 1 worked by hand: (10 - 3)//2 + 1 = 4; filter larger than input -> nothing
-    assert S.conv1d_output_length(10, 3, 2) == 4
-    assert S.conv1d_output_length(3, 5) == 0
-    assert S.conv1d_output_length(7, 3, 2, "same") == 4
-    # dilation 2 makes a size-3 filter span 5 samples
-    assert S.conv1d_output_length(14, 3, dilation=2) == 10
-
-
-@pytest.mark.parametrize("kwargs, word", [({"padding": "full"}, "padding"), ({"stride": 0}, "stride"),
-                                          ({"f": 0}, "f")])
-def test_conv1d_output_length_bad_arguments(kwargs: dict, word: str) -> None:
-    args = {"n": 14, "f": 5, **kwargs}
-    with pytest.raises(ValueError, match=word):
-        S.conv1d_output_length(**args)
-
-
-# --------------------------------------------------------------------------- NumPy conv1d vs Keras
-
-def test_conv1d_numpy_hand_worked() -> None:
-    x = np.array([1.0, 2.0, 3.0, 4.0])[:, None]
-    w = np.array([1.0, 0.0, -1.0])[:, None, None]
-    np.testing.assert_allclose(S.conv1d_numpy(x, w)[:, 0], [-2.0, -2.0])
-    np.testing.assert_allclose(S.conv1d_numpy(x, w, b=np.array([0.5]))[:, 0], [-1.5, -1.5])
-
-
-@pytest.mark.parametrize("padding, stride", [("valid", 1), ("valid", 2), ("same", 1), ("same", 3), ("causal", 1),
-                                             ("causal", 2)])
-def test_conv1d_numpy_equals_keras_layer(padding: str, stride: int) -> None:
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(2, 23, 3)).astype(np.float32)
-    layer = keras.layers.Conv1D(4, 5, strides=stride, padding=padding)
-    got_keras = np.asarray(layer(x))
-    w, b = (np.asarray(v) for v in layer.get_weights())
-    b = rng.normal(size=b.shape).astype(np.float32)
-    layer.set_weights([w, b])
-    got_keras = np.asarray(layer(x))
-    ours = S.conv1d_numpy(x, w, b, stride=stride, padding=padding)
-    assert ours.shape == got_keras.shape
-    np.testing.assert_allclose(ours, got_keras, atol=1e-5)
-
-
-def test_lecture_conv1d_shape_and_parameters() -> None:
-    layer = keras.layers.Conv1D(16, 5)
-    out = layer(np.zeros((1, 14, 1), dtype=np.float32))
-    assert tuple(out.shape) == (1, 10, 16)
-    assert layer.count_params() == 5 * 1 * 16 + 16 == 96
-
-
-@pytest.mark.parametrize("x, w, word", [(np.zeros(14), np.zeros((5, 1, 16)), "x"),
-                                        (np.zeros((14, 1)), np.zeros((5, 16)), "w"),
-                                        (np.zeros((14, 2)), np.zeros((5, 1, 16)), "w")])
-def test_conv1d_numpy_wrong_rank(x: np.ndarray, w: np.ndarray, word: str) -> None:
-    with pytest.raises(ValueError, match=rf"^{word} must have shape"):
-        S.conv1d_numpy(x, w)
 
 
 # --------------------------------------------------------------------------- loaders

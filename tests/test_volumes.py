@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 
@@ -12,97 +11,6 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from facelib import volumes as V  # noqa: E402
-
-
-# --------------------------------------------------------------------------- shape arithmetic vs Keras
-
-@pytest.mark.parametrize("padding", ["valid", "same"])
-def test_conv3d_output_shape_matches_keras(padding: str) -> None:
-    checked = 0
-    for n, f, s in itertools.product([5, 8, 14], [1, 3, 5], [1, 2, 3]):
-        shape = (n, n + 1, n + 3, 2)
-        layer = keras.layers.Conv3D(3, f, strides=s, padding=padding)
-        want = tuple(layer(np.zeros((1, *shape), np.float32)).shape[1:])
-        assert V.conv3d_output_shape(shape, 3, f, s, padding) == want, (shape, f, s)
-        checked += 1
-    assert checked == 27
-
-
-def test_conv3d_output_shape_per_axis_kernel_and_strides() -> None:
-    layer = keras.layers.Conv3D(4, (3, 1, 2), strides=(1, 2, 3))
-    want = tuple(layer(np.zeros((1, 9, 10, 11, 1), np.float32)).shape[1:])
-    assert V.conv3d_output_shape((9, 10, 11, 1), 4, (3, 1, 2), (1, 2, 3)) == want == (7, 5, 4, 4)
-
-
-def test_lecture_conv3d_arithmetic() -> None:
-    assert V.conv3d_output_shape((14, 14, 14, 1), 16, 5) == (10, 10, 10, 16)
-    assert V.conv3d_output_shape((10, 10, 10, 16), 32, 5) == (6, 6, 6, 32)
-    assert V.conv_param_count(5, 1, 16) == 5 * 5 * 5 * 1 * 16 + 16 == 2016
-    assert V.conv_param_count(5, 16, 32) == 125 * 16 * 32 + 32 == 64032
-    assert V.conv_param_count(5, 1, 16, ndim=1) == 96
-    model = keras.Sequential([keras.Input((14, 14, 14, 1)), keras.layers.Conv3D(16, 5), keras.layers.Conv3D(32, 5)])
-    assert tuple(model.output_shape[1:]) == (6, 6, 6, 32)
-    assert model.count_params() == 2016 + 64032
-
-
-@pytest.mark.parametrize("k, c, n, ndim", [(3, 1, 8, 3), ((3, 1, 2), 4, 5, 3), (5, 3, 7, 2), (9, 1, 8, 1)])
-def test_conv_param_count_matches_keras(k, c, n, ndim) -> None:
-    layer = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[ndim](n, k)
-    layer.build((None,) + (10,) * ndim + (c,))
-    assert V.conv_param_count(k, c, n, ndim=ndim) == layer.count_params()
-
-
-@pytest.mark.parametrize("args, word", [(((14, 14, 14), 16, 5), "input_shape"), (((14, 14, 14, 1), 16, 0), "kernel_size"),
-                                        (((14, 14, 14, 1), 0, 5), "filters"), (((14, 14, 14, 1), 16, (5, 5)), "kernel_size")])
-def test_conv3d_output_shape_bad_arguments(args, word) -> None:
-    with pytest.raises(ValueError, match=word):
-        V.conv3d_output_shape(*args)
-    with pytest.raises(ValueError, match="padding"):
-        V.conv3d_output_shape((14, 14, 14, 1), 16, 5, padding="causal")
-
-
-# --------------------------------------------------------------------------- NumPy conv3d vs Keras
-
-def test_conv3d_numpy_hand_worked() -> None:
-    out = V.conv3d_numpy(np.ones((3, 3, 3, 1)), np.ones((2, 2, 2, 1, 1)))
-    assert out.shape == (2, 2, 2, 1)
-    np.testing.assert_array_equal(out, 8.0)
-    x = np.zeros((3, 3, 3, 1))
-    x[1, 1, 1, 0] = 2.0
-    w = np.arange(27.0).reshape(3, 3, 3, 1, 1)
-    # one output position, only the centre voxel is non-zero: 2 * w[1, 1, 1] = 26
-    assert V.conv3d_numpy(x, w, b=np.array([1.0])).item() == 27.0
-
-
-@pytest.mark.parametrize("strides", [1, 2, (1, 2, 3)])
-def test_conv3d_numpy_equals_keras_layer(strides) -> None:
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=(2, 9, 8, 7, 2)).astype(np.float32)
-    layer = keras.layers.Conv3D(3, (3, 2, 3), strides=strides)
-    layer.build(x.shape)
-    w = rng.normal(size=(3, 2, 3, 2, 3)).astype(np.float32)
-    b = rng.normal(size=3).astype(np.float32)
-    layer.set_weights([w, b])
-    want = np.asarray(layer(x))
-    got = V.conv3d_numpy(x, w, b, strides=strides)
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, atol=1e-5)
-
-
-def test_conv3d_numpy_equals_scipy_single_channel() -> None:
-    from scipy.signal import correlate
-
-    rng = np.random.default_rng(3)
-    x, w = rng.normal(size=(6, 7, 8)), rng.normal(size=(3, 2, 4))
-    np.testing.assert_allclose(V.conv3d_numpy(x[..., None], w[..., None, None])[..., 0], correlate(x, w, "valid"), atol=1e-10)
-
-
-@pytest.mark.parametrize("x, w, word", [(np.zeros((5, 5, 5)), np.zeros((3, 3, 3, 1, 1)), "x"),
-                                        (np.zeros((5, 5, 5, 1)), np.zeros((3, 3, 3, 1)), "w"),
-                                        (np.zeros((5, 5, 5, 2)), np.zeros((3, 3, 3, 1, 4)), "w")])
-def test_conv3d_numpy_wrong_rank(x, w, word) -> None:
-    with pytest.raises(ValueError, match=rf"^{word} must have shape"):
-        V.conv3d_numpy(x, w)
 
 
 # --------------------------------------------------------------------------- the brain template

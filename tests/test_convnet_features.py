@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from facelib import visualize as V
+from facelib import convnet_features as V
 
 # Hand-computed for VGG19: each 3x3/stride-1 conv adds 2*jump; each 2x2/stride-2 pool adds 1*jump
 # and doubles the jump (1 -> 2 -> 4 -> 8 -> 16).
@@ -126,3 +126,11 @@ def test_patch_mosaic_layout() -> None:
     assert m.shape == (20, 20, 3)                  # 2 patches -> 2x2 grid of 8+2 px cells
     assert np.allclose(m[:8, :8], 0.25) and np.allclose(m[:8, 10:18], 0.75)  # grey patch -> RGB
     assert np.allclose(m[10:18, :8], 1.0)          # empty cell stays white
+
+
+def test_visualize_re_exports_lesson_06_module():
+    from facelib import visualize
+
+    for name in visualize.__all__:
+        assert getattr(visualize, name) is getattr(V, name)
+    assert sorted(visualize.__all__) == sorted(V.__all__)

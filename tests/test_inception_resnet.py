@@ -1,4 +1,4 @@
-"""facelib.models.facenet: architecture, weights by layer name, registered layers, preprocessing."""
+"""facelib.models.inception_resnet (builder facelib.models.facenet): architecture, weights by layer name, registered layers, preprocessing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from facelib import assets
-from facelib.models.facenet import (ScaleSum, facenet, inception_resnet_v1, load_facenet_weights,
-                                    preprocess)
+from facelib.models.inception_resnet import (ScaleSum, facenet, inception_resnet_v1, load_facenet_weights,
+                                             preprocess)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,12 @@ def test_bfloat16_policy_model_agrees_with_float32(model):
     assert np.max(np.linalg.norm(a - b, axis=1)) < 0.1  # bfloat16 has 8 mantissa bits
 
 
-def test_module_name_is_callable_too():
-    import facelib.models
+def test_builder_is_exported_by_the_package_and_is_a_function():
+    import types
 
-    assert callable(facelib.models.facenet)
+    import facelib.models
+    from facelib.models import facenet as exported
+
+    assert exported is facenet and isinstance(exported, types.FunctionType)
+    assert facelib.models.facenet is facenet  # also after the sub-module was imported
+    assert "facenet" in facelib.models.__all__

@@ -20,7 +20,7 @@ Preprocessing — what the pixels look like when they enter the network (:func:`
     per-image ``(x - mean) / max(std, 1/sqrt(N))`` on the 0–255 pixels (``prewhiten`` of the
     original FaceNet code, what the weights were trained with). Distances are better separated;
     on the aligned LFW subset the best τ is ≈ 0.98 (99.8 % at 1.0, 98.5 % at 1.1, 97.5 % at 0.7).
-    Calibrate it (:meth:`facelib.verification.FaceDatabase.calibrate`) rather than reuse 0.7.
+    Calibrate it (:meth:`facelib.face_database.FaceDatabase.calibrate`) rather than reuse 0.7.
 """
 
 from __future__ import annotations
@@ -273,19 +273,3 @@ def preprocess(faces: np.ndarray, mode: str = "course") -> np.ndarray:
     std = x.std(axis=axes, keepdims=True)
     n = np.prod(x.shape[-3:])
     return ((x - mean) / np.maximum(std, 1.0 / np.sqrt(n))).astype(np.float32)
-
-
-class _CallableModule(__import__("types").ModuleType):
-    """Lets ``facelib.models.facenet(...)`` work even when the name resolves to this module.
-
-    ``facelib.models`` exports the builder ``facenet`` lazily from the sub-module of the same
-    name; after the first import Python binds the *module* to ``facelib.models.facenet`` (so
-    ``from facelib.models import facenet`` would give the module). Calling the module calls the
-    builder, so both spellings behave the same.
-    """
-
-    def __call__(self, *args: object, **kwargs: object) -> keras.Model:
-        return facenet(*args, **kwargs)  # type: ignore[arg-type]
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule
