@@ -48,7 +48,7 @@ import numpy as np
 from PIL import Image
 
 from facelib import config
-from facelib.data import ImageLike, to_rgb_uint8
+from facelib.images import ImageLike, to_rgb_uint8
 
 __all__ = ["ENCODERS", "Encoder", "FusedEncoder", "NetworkEncoder", "Detection", "detect_photos",
            "warp_to_template", "centre_keypoints", "load"]
@@ -107,7 +107,7 @@ def _load_cached(path: Path) -> Detection | None:
 
 
 def _store_cached(path: Path, det: Detection) -> None:
-    from facelib.data import atomic_write
+    from facelib.images import atomic_write
 
     body = {"keypoints": None if det.keypoints is None else det.keypoints.tolist(), "confidence": det.confidence}
     text = json.dumps(body)
@@ -134,21 +134,17 @@ def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = No
         if out[i] is None:
             todo.append(i)
     show = config.settings.progress if progress is None else progress
-    starts = range(0, len(todo), batch_size)
-    for s in tqdm(starts, desc="detecting", unit="batch", disable=not show or len(starts) < 2, leave=False):
-        idx = todo[s:s + batch_size]
-        # MTCNN batches photos of one size; group them so mixed sizes still work
-        by_shape: dict[tuple[int, ...], list[int]] = {}
-        for i in idx:
-            by_shape.setdefault(rgbs[i].shape, []).append(i)
-        for group in by_shape.values():
-            found = detect.detect_faces_batch([rgbs[i] for i in group], min_confidence=min_confidence)
-            for i, faces in zip(group, found):
-                face = detect.main_face(faces, rgbs[i].shape)
-                det = Detection(None) if face is None else Detection(face.keypoints, face.confidence)
-                out[i] = det
-                if keys is not None:
-                    _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det)
+    step = 4 * batch_size  # cached after each step, so an interrupted run keeps its work
+    starts = range(0, len(todo), step)
+    for s in tqdm(starts, desc="detecting", unit="step", disable=not show or len(starts) < 2, leave=False):
+        idx = todo[s:s + step]
+        faces = detect.main_faces([rgbs[i] for i in idx], min_confidence=min_confidence, chunk=batch_size,
+                                  progress=False)
+        for i, face in zip(idx, faces):
+            det = Detection(None) if face is None else Detection(face.keypoints, face.confidence)
+            out[i] = det
+            if keys is not None:
+                _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det)
     return [d for d in out if d is not None]
 
 
@@ -173,6 +169,44 @@ def warp_to_template(rgb: np.ndarray, keypoints: np.ndarray, template: np.ndarra
     return np.asarray(out)
 
 
+class _EncodingStore:
+    """Encodings (plain and mirrored) by photo sha256 in one ``.npz`` (no pickle), written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    for k, a, b in zip(z["keys"], z["plain"], z["mirrored"]):
+                        self.rows[str(k)] = (a, b)
+            except (OSError, ValueError, KeyError):
+                self.rows = {}  # a damaged cache is recomputed
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows
+
+    def get(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.stack([self.rows[k][0] for k in keys]).astype(np.float32),
+                np.stack([self.rows[k][1] for k in keys]).astype(np.float32))
+
+    def update(self, keys: Sequence[str], plain: np.ndarray, mirrored: np.ndarray) -> None:
+        from facelib.images import atomic_write
+
+        again = _EncodingStore(self.path)  # another process may have added rows meanwhile
+        self.rows = {**again.rows, **self.rows}
+        for k, a, b in zip(keys, plain, mirrored):
+            self.rows[k] = (a, b)
+        ks = sorted(self.rows)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:
+                np.savez(fh, keys=np.array(ks), plain=np.stack([self.rows[k][0] for k in ks]),
+                         mirrored=np.stack([self.rows[k][1] for k in ks]))
+
+        atomic_write(self.path, write)
+
+
 # ----------------------------------------------------------------------------- encoders
 class Encoder:
     """Common part: photo handling, detection, the ``on_no_face`` policy. Subclasses encode."""
@@ -185,41 +219,55 @@ class Encoder:
     def encode_faces(self, aligned: Any) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def align_photos(self, photos: Sequence[ImageLike], *, on_no_face: str = "raise",
-                     progress: bool | None = None, cache: bool = False) -> list[Any]:
-        """Detect and align each photo the way this encoder's network expects (``not_found`` set)."""
+    def _prepare(self, photos: Sequence[ImageLike] | ImageLike, on_no_face: str, progress: bool | None,
+                 cache: bool) -> tuple[list[np.ndarray], list[np.ndarray], list[str] | None]:
+        """Read the photos, detect their main faces, apply ``on_no_face`` → ``(rgbs, keypoints, keys)``."""
         if on_no_face not in ("raise", "centre"):
             raise ValueError(f"on_no_face must be 'raise' or 'centre'; got {on_no_face!r}")
         if isinstance(photos, (str, os.PathLike, Image.Image)) or (isinstance(photos, np.ndarray) and photos.ndim == 3):
             photos = [photos]  # type: ignore[list-item]
+        photos = list(photos)  # type: ignore[arg-type]
         rgbs = [to_rgb_uint8(p) for p in photos]
         keys = [_photo_key(p, r) for p, r in zip(photos, rgbs)] if cache else None
         dets = detect_photos(rgbs, keys=keys, progress=progress)
         self.not_found = 0
-        out = []
+        self.no_face = np.array([d.keypoints is None for d in dets], bool)
+        kps = []
         for photo, rgb, det in zip(photos, rgbs, dets):
-            kp = det.keypoints
-            if kp is None:
+            if det.keypoints is None:
                 if on_no_face == "raise":
                     from facelib.detect import NoFaceFoundError
 
                     what = str(photo) if isinstance(photo, (str, os.PathLike)) else f"a {type(photo).__name__} image"
                     raise NoFaceFoundError(f"no face found in {what}; pass on_no_face='centre' to use a centre crop")
                 self.not_found += 1
-                kp = centre_keypoints(rgb.shape)
-            out.append(self._align(rgb, kp))
-        return out
+                kps.append(centre_keypoints(rgb.shape))
+            else:
+                kps.append(det.keypoints)
+        return rgbs, kps, keys
 
-    def encode_photos(self, photos: Sequence[ImageLike], *, on_no_face: str = "raise",
+    def align_photos(self, photos: Sequence[ImageLike], *, on_no_face: str = "raise",
+                     progress: bool | None = None, cache: bool = False) -> Any:
+        """Detect and align each photo the way this encoder's network(s) expect (sets ``not_found``)."""
+        rgbs, kps, _ = self._prepare(photos, on_no_face, progress, cache)
+        return self._stack([self._align(r, k) for r, k in zip(rgbs, kps)])
+
+    def encode_photos(self, photos: Sequence[ImageLike] | ImageLike, *, on_no_face: str = "raise",
                       progress: bool | None = None, cache: bool = False) -> np.ndarray:
         """Photos (paths, ``(H, W, 3)`` arrays or PIL images) → ``(m, dim) float32`` unit rows.
 
         ``on_no_face="raise"`` raises :class:`facelib.detect.NoFaceFoundError` naming the photo;
         ``"centre"`` aligns a centre crop instead (:func:`centre_keypoints`) and counts it in
-        ``self.not_found``. ``cache=True`` keeps MTCNN's detections in ``FACELIB_HOME``.
+        ``self.not_found`` (``self.no_face`` marks which). ``cache=True`` keeps MTCNN's detections
+        and each network's encodings (of the face and of its mirror image) in
+        ``FACELIB_HOME/cache/``, keyed by the photo's sha256: a benchmark computes each once.
         """
-        aligned = self.align_photos(photos, on_no_face=on_no_face, progress=progress, cache=cache)
-        return self.encode_faces(self._stack(aligned))
+        rgbs, kps, keys = self._prepare(photos, on_no_face, progress, cache)
+        return self._encode_detected(rgbs, kps, keys)
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray],
+                         keys: list[str] | None) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _stack(self, aligned: list[Any]) -> Any:
         return np.stack(aligned) if aligned else np.zeros((0, self.size, self.size, 3), np.uint8)  # type: ignore[attr-defined]
@@ -263,6 +311,24 @@ class NetworkEncoder(Encoder):
             emb = _normalise(emb + _normalise(self.embed(faces[:, :, ::-1])))
         return emb
 
+    @property
+    def cache_key(self) -> str:
+        """Names this network + alignment + preprocessing in the encoding cache."""
+        return f"{self.name}-{self.preprocessing}-{self.size}-{hashlib.sha256(self.template.tobytes()).hexdigest()[:8]}"
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
+        if keys is None:
+            return self.encode_faces(self._stack([self._align(r, k) for r, k in zip(rgbs, kps)]))
+        store = _EncodingStore(Path(config.settings.home) / "cache" / "encodings" / f"{self.cache_key}.npz")
+        todo = [i for i, k in enumerate(keys) if k not in store]
+        if todo:
+            faces = np.stack([self._align(rgbs[i], kps[i]) for i in todo])
+            plain = _normalise(self.embed(faces))
+            mirrored = _normalise(self.embed(faces[:, :, ::-1]))
+            store.update([keys[i] for i in todo], plain, mirrored)
+        plain, mirrored = store.get(keys)
+        return _normalise(plain + mirrored) if self.flip else plain
+
 
 @dataclass(repr=False)
 class FusedEncoder(Encoder):
@@ -283,6 +349,10 @@ class FusedEncoder(Encoder):
 
     def _stack(self, aligned: list[Any]) -> tuple[np.ndarray, ...]:
         return tuple(p._stack([a[k] for a in aligned]) for k, p in enumerate(self.parts))
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
+        embs = [p._encode_detected(rgbs, kps, keys) for p in self.parts]
+        return (np.concatenate(embs, axis=1) / np.sqrt(len(embs))).astype(np.float32)
 
     def encode_faces(self, aligned: Sequence[np.ndarray]) -> np.ndarray:
         """A tuple with each part's aligned crops (same photos, same order) → ``(m, dim)`` unit rows."""
@@ -309,7 +379,7 @@ def _batched(model: Any, prep: Callable[[np.ndarray], np.ndarray], batch_size: i
 
 @functools.lru_cache(maxsize=2)
 def _facenet_embed(preprocessing: str) -> Callable[[np.ndarray], np.ndarray]:
-    from facelib.models.facenet import preprocess
+    from facelib.models.inception_resnet import preprocess
     from facelib.verification import default_model
 
     return _batched(default_model(), lambda x: preprocess(x, preprocessing))
@@ -324,7 +394,7 @@ def _dlib_embed() -> Callable[[np.ndarray], np.ndarray]:
 
 def _facenet(preprocessing: str, flip: bool) -> NetworkEncoder:
     from facelib.detect import TEMPLATE_5
-    from facelib.models.facenet import PREPROCESSING
+    from facelib.models.inception_resnet import PREPROCESSING
 
     if preprocessing not in PREPROCESSING:
         raise ValueError(f"facenet preprocessing must be one of {PREPROCESSING}; got {preprocessing!r}")
