@@ -75,18 +75,22 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_db(path: str, *, must_exist: bool):
+def _open_db(path: str, *, must_exist: bool, encoder: str | None = None):
     from pathlib import Path
 
     from facelib.verification import FaceDatabase
 
     if Path(path).exists() or must_exist:
-        return FaceDatabase.load(path)
-    return FaceDatabase()
+        db = FaceDatabase.load(path)
+        if encoder is not None and db.encoder_name != encoder:
+            raise ValueError(f"{path} holds encodings of encoder {db.encoder_name or 'course (facenet, no --encoder)'}; "
+                             f"--encoder {encoder} cannot be mixed into it")
+        return db
+    return FaceDatabase(encoder=encoder)
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
-    db = _open_db(args.db, must_exist=False)
+    db = _open_db(args.db, must_exist=False, encoder=args.encoder)
     added = db.add(args.name, args.images)
     db.save(args.db)
     print(f"enrolled {added} photo(s) of {args.name}; {args.db} now holds {len(db)} people")
@@ -164,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("db")
     e.add_argument("name")
     e.add_argument("images", nargs="+")
+    e.add_argument("--encoder", choices=("facenet", "dlib", "facenet+dlib"), default=None,
+                   help="encoder pipeline of a new database (stored in DB; default: the course's FaceNet)")
     e.set_defaults(func=_cmd_enroll)
 
     for name, helptext, func in (("identify", "who is in each photo?", _cmd_identify),

@@ -63,10 +63,10 @@ THRESHOLDS: dict[tuple[str, str, bool], float] = {
     ("facenet", "standardize", False): 1.08,
     ("facenet", "course", True): 1.0,
     ("facenet", "course", False): 1.0,
-    ("dlib", "dlib", True): 0.9,
-    ("dlib", "dlib", False): 0.9,
-    ("facenet+dlib", "standardize", True): 1.0,
-    ("facenet+dlib", "standardize", False): 1.0,
+    ("dlib", "dlib", True): 0.40,
+    ("dlib", "dlib", False): 0.40,
+    ("facenet+dlib", "standardize", True): 0.75,
+    ("facenet+dlib", "standardize", False): 0.75,
 }
 
 #: Photos with no MTCNN face are replaced by "centre" keypoints: the template square is taken as

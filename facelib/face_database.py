@@ -44,12 +44,17 @@ class FaceDatabase:
         threshold: a calibrated ``τ``; ``None`` uses :data:`DEFAULT_THRESHOLDS` of the preprocessing
             (0.7 for ``"course"``) until :meth:`calibrate` sets one.
         batch_size: images per forward pass in :meth:`encode`.
+        encoder: ``"facenet"``, ``"dlib"`` or ``"facenet+dlib"`` (or an encoder object of
+            :func:`facelib.encoders.load`): photos go through that encoder's own pipeline and τ
+            defaults to its View-1 threshold; its name is stored in the database file.
+            ``None`` (default): the course pipeline above (``model`` + ``preprocessing``).
 
     ``len(db)`` is the number of people.
     """
 
     def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,  # type: ignore[no-untyped-def]
-                 threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128") -> None:
+                 threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128",
+                 encoder=None) -> None:  # type: ignore[no-untyped-def]
         from facelib.models.inception_resnet import PREPROCESSING
 
         if preprocessing not in PREPROCESSING:
@@ -63,6 +68,16 @@ class FaceDatabase:
         self._names: list[str] = []
         self._encodings: dict[str, np.ndarray] = {}
         self._sources: dict[str, list[str]] = {}
+        self._encoder = None
+        if encoder is not None:
+            from facelib import encoders
+
+            self._encoder = encoders.load(encoder) if isinstance(encoder, str) else encoder
+
+    @property
+    def encoder_name(self) -> str | None:
+        """The :mod:`facelib.encoders` encoder's name, or ``None`` for the course pipeline."""
+        return None if self._encoder is None else self._encoder.name
 
     # ----------------------------------------------------------------- basics
     @property
@@ -109,6 +124,8 @@ class FaceDatabase:
             return float(threshold)
         if self.threshold is not None:
             return self.threshold
+        if self._encoder is not None:
+            return float(self._encoder.threshold)
         return DEFAULT_THRESHOLDS[self.preprocessing]
 
     def _require(self, name: str) -> None:
@@ -140,6 +157,8 @@ class FaceDatabase:
         if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
             images = [images]  # type: ignore[list-item]
         images = list(images)  # type: ignore[arg-type]
+        if self._encoder is not None and self.detect:
+            return self._encoder.encode_photos(images, progress=progress)
         faces = self.faces(images, progress=progress)
         return encode_faces(faces, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
                             progress=progress)
@@ -219,11 +238,14 @@ class FaceDatabase:
 
     def calibrate(self, images: Sequence[ImageLike] | None = None, labels: Sequence[object] | None = None, *,
                   encodings: np.ndarray | None = None) -> float:
-        """Choose the most accurate ``τ`` on labelled pairs and keep it (``self.threshold``).
+        """Choose ``τ`` on labelled pairs and keep it (``self.threshold``).
 
         Every pair of the given photos (or ``encodings``) is a same/different example; τ is the
-        accuracy-maximising threshold (:func:`facelib.evaluation.best_threshold`). With no
-        arguments the enrolled photos are used (needs ≥ 2 people, one with ≥ 2 photos).
+        equal-error-rate threshold (:func:`facelib.evaluation.equal_error_rate`), where false
+        accepts and false rejects are equally frequent — lesson 01's argument. (All pairs of k
+        people are mostly impostor pairs, ~91 % for 10 people × 10 photos: the threshold of
+        highest raw accuracy would just learn to say "different".) With no arguments the
+        enrolled photos are used (needs ≥ 2 people, one with ≥ 2 photos).
 
         Returns:
             The new threshold.
@@ -245,7 +267,7 @@ class FaceDatabase:
             raise ValueError("calibration needs both same-person and different-person pairs: "
                              "at least two people, and at least one of them with two photos")
         d = ev.pairwise_distances(enc)[i, j]
-        self.threshold, _ = ev.best_threshold(d, same)
+        self.threshold = ev.equal_error_rate(d, same)[1]
         return self.threshold
 
     # ----------------------------------------------------------------- files
@@ -255,7 +277,7 @@ class FaceDatabase:
         meta = {
             "format": "facelib-face-database", "version": _FORMAT_VERSION, "model": self.model_name,
             "preprocessing": self.preprocessing, "detect": self.detect, "threshold": self.threshold,
-            "names": self._names, "sources": [self._sources[n] for n in self._names],
+            "encoder": self.encoder_name, "names": self._names, "sources": [self._sources[n] for n in self._names],
         }
         if self._names:
             enc = np.concatenate([self._encodings[n] for n in self._names]).astype(np.float32)
@@ -296,7 +318,8 @@ class FaceDatabase:
         if enc.ndim != 2 or owner.shape != (len(enc),) or (len(owner) and (owner.min() < 0 or owner.max() >= len(names))):
             raise ValueError(f"{path} is inconsistent: encodings {enc.shape}, owners {owner.shape}, {len(names)} names")
         db = cls(model, preprocessing=meta["preprocessing"], detect=bool(meta["detect"]),
-                 threshold=meta["threshold"], model_name=meta.get("model", "facenet-keras-128"))
+                 threshold=meta["threshold"], model_name=meta.get("model", "facenet-keras-128"),
+                 encoder=meta.get("encoder"))
         sources = meta.get("sources") or [[""] * int((owner == k).sum()) for k in range(len(names))]
         for k, name in enumerate(names):
             rows = enc[owner == k]
