@@ -91,9 +91,7 @@ def photos_per_second(name: str, pre: str | None, photos: list[Path]) -> float:
 
 def subset(pairs: PairSet, n: int) -> PairSet:
     """``n`` pairs, half same and half different (the first of each)."""
-    same, diff = np.flatnonzero(pairs.same)[: n // 2], np.flatnonzero(~pairs.same)[: n // 2]
-    idx = np.concatenate([same, diff])
-    return PairSet(tuple(pairs.a[i] for i in idx), tuple(pairs.b[i] for i in idx), pairs.same[idx])
+    return pairs.head(n)
 
 
 def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None) -> list[dict]:

@@ -198,6 +198,11 @@ class PairSet:
         """Every photo the pairs name, once, sorted."""
         return sorted(set(self.a) | set(self.b))
 
+    def head(self, n: int) -> "PairSet":
+        """The first ``n // 2`` same-person and first ``n // 2`` different-person pairs (a balanced sample)."""
+        idx = np.concatenate([np.flatnonzero(self.same)[: n // 2], np.flatnonzero(~self.same)[: n // 2]])
+        return PairSet(tuple(self.a[i] for i in idx), tuple(self.b[i] for i in idx), self.same[idx])
+
 
 @dataclass(frozen=True)
 class LFWPairs:
