@@ -33,11 +33,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
+from report import record
 
-from facelib import encoders, evaluation  # noqa: E402
-from facelib.datasets import LFWPairs, PairSet, lfw_pairs  # noqa: E402
-from report import record  # noqa: E402
+from facelib import encoders, evaluation
+from facelib.datasets import LFWPairs, PairSet, lfw_pairs
 
 #: (encoder, preprocessing) rows of the table; each is run with flip off and on.
 CONFIGS = (("facenet", "standardize"), ("dlib", None), ("facenet+dlib", "standardize"), ("facenet", "course"))
@@ -109,7 +109,7 @@ def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None) -> lis
             tau = eer_threshold(d_tr, train.same)
             acc = evaluation.verification_accuracy(d_te, test.same, tau)
             fpr, tpr, _ = evaluation.roc_curve(d_te, test.same)
-            rows.append(dict(view=1, encoder=name, pre=pre or "dlib", flip=flip, acc=acc,
+            rows.append(dict(view=1, encoder=name, pre=pre or "dlib", flip=flip, acc=acc,  # noqa: C408
                              std=float(np.sqrt(acc * (1 - acc) / len(test))), auc=evaluation.auc(fpr, tpr),
                              tar=tar_at_far(d_te, test.same), tau=tau, missing=missing, photos=len(photos)))
             print_row(rows[-1])
@@ -123,7 +123,7 @@ HEADER = (f"{'view':<5}{'encoder':<14}{'preprocessing':<14}{'flip':<6}{'accuracy
 def print_row(r: dict, speed: float | None = None) -> None:
     acc = f"{100 * r['acc']:.2f} ± {100 * r['std']:.2f} %"
     extra = "" if speed is None else f"{speed:>10.2f}"
-    print(f"{r['view']:<5}{r['encoder']:<14}{r['pre']:<14}{str(r['flip']):<6}{acc:>18}{r['auc']:>9.4f}"
+    print(f"{r['view']:<5}{r['encoder']:<14}{r['pre']:<14}{r['flip']!s:<6}{acc:>18}{r['auc']:>9.4f}"
           f"{100 * r['tar']:>13.1f}%{r['tau']:>8.3f}{r['missing']:>6}/{r['photos']:<5}{extra}", flush=True)
 
 
@@ -146,7 +146,7 @@ def view2_rows(v2: LFWPairs, quick: bool) -> list[dict]:
                 taus.append(tau)
             d_all, s_all = np.concatenate(ds), np.concatenate([f.same for f in folds])
             fpr, tpr, _ = evaluation.roc_curve(d_all, s_all)
-            rows.append(dict(view=2, encoder=name, pre=pre or "dlib", flip=flip, acc=float(np.mean(accs)),
+            rows.append(dict(view=2, encoder=name, pre=pre or "dlib", flip=flip, acc=float(np.mean(accs)),  # noqa: C408
                              std=float(np.std(accs)), auc=evaluation.auc(fpr, tpr), tar=tar_at_far(d_all, s_all),
                              tau=float(np.mean(taus)), missing=missing, photos=len(photos)))
             print_row(rows[-1])

@@ -18,8 +18,9 @@ from PIL import Image
 from facelib import assets, config
 from facelib.images import IMAGE_SUFFIXES, read_image
 
-__all__ = ["FaceDataset", "LFWPairs", "LFW_SUBSET_PEOPLE", "PairSet", "lfw_pairs", "load_identity_folder", "load_lfw_subset",
-           "load_olivetti"]
+__all__ = [
+    "FaceDataset", "LFWPairs", "LFW_SUBSET_PEOPLE", "PairSet", "lfw_pairs", "load_identity_folder", "load_lfw_subset", "load_olivetti",
+]
 
 
 @dataclass
@@ -198,7 +199,7 @@ class PairSet:
         """Every photo the pairs name, once, sorted."""
         return sorted(set(self.a) | set(self.b))
 
-    def head(self, n: int) -> "PairSet":
+    def head(self, n: int) -> PairSet:
         """The first ``n // 2`` same-person and first ``n // 2`` different-person pairs (a balanced sample)."""
         idx = np.concatenate([np.flatnonzero(self.same)[: n // 2], np.flatnonzero(~self.same)[: n // 2]])
         return PairSet(tuple(self.a[i] for i in idx), tuple(self.b[i] for i in idx), self.same[idx])

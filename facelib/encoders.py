@@ -40,9 +40,10 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -50,8 +51,17 @@ from PIL import Image
 from facelib import config
 from facelib.images import ImageLike, to_rgb_uint8
 
-__all__ = ["ENCODERS", "Encoder", "FusedEncoder", "NetworkEncoder", "Detection", "detect_photos",
-           "warp_to_template", "centre_keypoints", "load"]
+__all__ = [
+    "ENCODERS",
+    "Detection",
+    "Encoder",
+    "FusedEncoder",
+    "NetworkEncoder",
+    "centre_keypoints",
+    "detect_photos",
+    "load",
+    "warp_to_template",
+]
 
 #: Names :func:`load` knows.
 ENCODERS = ("facenet", "dlib", "facenet+dlib")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dlib  # test-only dependency: dlib-bin (requirements.txt, the "test" extra)
 import numpy as np
 import pytest
 from PIL import Image
-
-import dlib  # test-only dependency: dlib-bin (requirements.txt, the "test" extra)
 
 from facelib import assets
 from facelib.models.dlib_reader import LayerSpec, read_network

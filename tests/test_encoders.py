@@ -136,7 +136,7 @@ def test_calibrate_uses_the_equal_error_rate_not_raw_accuracy():
 def test_face_database_with_an_encoder_round_trips_it(photos, tmp_path):
     from facelib.face_database import FaceDatabase
 
-    paths, labels = photos
+    paths, _ = photos
     db = FaceDatabase(encoder="dlib")
     db.add("a", paths[0])
     db.add("b", paths[2])

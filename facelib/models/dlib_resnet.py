@@ -39,18 +39,26 @@ threshold is 0.6 on raw vectors. :mod:`facelib.encoders` normalises it like ever
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
-
-import numpy as np
 
 import keras
+import numpy as np
 from keras import layers
 
 from facelib.models.dlib_reader import LayerSpec, read_network
 
-__all__ = ["DLIB_INPUT_SIZE", "DLIB_MEANS", "DLIB_CHIP_TEMPLATE", "DlibInput", "ChannelAffine", "PadAdd",
-           "layer_specs", "dlib_resnet", "load_dlib_weights"]
+__all__ = [
+    "DLIB_CHIP_TEMPLATE",
+    "DLIB_INPUT_SIZE",
+    "DLIB_MEANS",
+    "ChannelAffine",
+    "DlibInput",
+    "PadAdd",
+    "dlib_resnet",
+    "layer_specs",
+    "load_dlib_weights",
+]
 
 #: Side of dlib's face chip (``input_rgb_image_sized<150>``).
 DLIB_INPUT_SIZE = 150
@@ -72,10 +80,10 @@ class DlibInput(layers.Layer):
         super().__init__(**kwargs)
         self.means = tuple(float(m) for m in means)
 
-    def call(self, x: object) -> object:  # noqa: D102
+    def call(self, x: object) -> object:
         return (x - keras.ops.convert_to_tensor(self.means, dtype=self.compute_dtype)) / 256.0
 
-    def get_config(self) -> dict:  # noqa: D102
+    def get_config(self) -> dict:
         return {**super().get_config(), "means": list(self.means)}
 
 
@@ -83,12 +91,12 @@ class DlibInput(layers.Layer):
 class ChannelAffine(layers.Layer):
     """dlib's ``affine`` layer: ``γ_c · x + β_c`` per channel (batch norm frozen for inference)."""
 
-    def build(self, input_shape: Sequence) -> None:  # noqa: D102
+    def build(self, input_shape: Sequence) -> None:
         n = int(input_shape[-1])
         self.gamma = self.add_weight(name="gamma", shape=(n,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(n,), initializer="zeros")
 
-    def call(self, x: object) -> object:  # noqa: D102
+    def call(self, x: object) -> object:
         return x * self.gamma + self.beta
 
 
@@ -101,7 +109,7 @@ class PadAdd(layers.Layer):
     channel (dlib's ``tt::add`` treats indices outside a tensor as zeros).
     """
 
-    def call(self, inputs: Sequence) -> object:  # noqa: D102
+    def call(self, inputs: Sequence) -> object:
         a, b = inputs
         sa, sb = a.shape[1:], b.shape[1:]
         target = [max(int(p), int(q)) for p, q in zip(sa, sb)]
@@ -112,7 +120,7 @@ class PadAdd(layers.Layer):
 
         return pad(a, sa) + pad(b, sb)
 
-    def compute_output_shape(self, input_shape: Sequence) -> tuple:  # noqa: D102
+    def compute_output_shape(self, input_shape: Sequence) -> tuple:
         sa, sb = input_shape
         return (sa[0], *[max(int(p), int(q)) for p, q in zip(sa[1:], sb[1:])])
 
