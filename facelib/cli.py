@@ -24,6 +24,7 @@ import sys
 import traceback
 import warnings
 from typing import Any, Callable, Sequence
+from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
@@ -203,7 +204,13 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
     from facelib.face_database import FaceDatabase
 
     name = args.name.strip()
-    added, db = FaceDatabase.enroll(args.db, name, args.images)  # safe against simultaneous enrols
+    options = {} if args.encoder is None else {"encoder": args.encoder}
+    if args.encoder is not None and Path(args.db).is_file():
+        held = FaceDatabase.load(args.db).encoder_name
+        if held != args.encoder:
+            raise ValueError(f"'{args.db}' holds encodings of encoder '{held or 'facenet (course pipeline)'}'; "
+                             f"--encoder {args.encoder} cannot be mixed into it")
+    added, db = FaceDatabase.enroll(args.db, name, args.images, **options)  # safe against simultaneous enrols
     print(f"enrolled {_plural(added, 'photo', 'photos')} of '{name}'; '{args.db}' now holds "
           f"{_plural(len(db), 'person', 'people')}")
     return 0
@@ -341,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("db")
     e.add_argument("name", help=_NAME_HELP)
     e.add_argument("images", nargs="+")
+    e.add_argument("--encoder", choices=("facenet", "dlib", "facenet+dlib"), default=None,
+                   help="encoder pipeline of a new database (stored in DB; default: the course's FaceNet)")
     e.set_defaults(func=_cmd_enroll)
 
     for name, helptext, func in (("identify", "who is in each photo?", _cmd_identify),

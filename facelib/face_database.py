@@ -50,6 +50,8 @@ _FORMAT_VERSION = 1
 THRESHOLD_RANGE = (0.0, 4.0)
 #: Encoding width of the encoders whose asset name a database may record.
 ENCODING_WIDTHS = {"facenet-keras-128": 128}
+#: Encoding width of each :mod:`facelib.encoders` pipeline a database may record.
+ENCODER_WIDTHS = {"facenet": 128, "dlib": 128, "facenet+dlib": 256}
 #: Two encodings nearer than this are the same face (the same photo twice gives ~1e-6).
 SAME_FACE_DISTANCE = 1e-2
 _ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -174,12 +176,17 @@ class FaceDatabase:
         threshold: a calibrated ``τ``; ``None`` uses :data:`DEFAULT_THRESHOLDS` of the preprocessing
             (0.7 for ``"course"``) until :meth:`calibrate` sets one.
         batch_size: images per forward pass in :meth:`encode`.
+        encoder: ``"facenet"``, ``"dlib"`` or ``"facenet+dlib"`` (or an encoder object of
+            :func:`facelib.encoders.load`): photos go through that encoder's own pipeline and τ
+            defaults to its View-1 threshold; its name is stored in the database file.
+            ``None`` (default): the course pipeline above (``model`` + ``preprocessing``).
 
     ``len(db)`` is the number of people.
     """
 
     def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,  # type: ignore[no-untyped-def]
-                 threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128") -> None:
+                 threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128",
+                 encoder=None) -> None:  # type: ignore[no-untyped-def]
         from facelib.models.inception_resnet import PREPROCESSING
 
         if preprocessing not in PREPROCESSING:
@@ -193,6 +200,16 @@ class FaceDatabase:
         self._names: list[str] = []
         self._encodings: dict[str, np.ndarray] = {}
         self._sources: dict[str, list[str]] = {}
+        self._encoder = None
+        if encoder is not None:
+            from facelib import encoders
+
+            self._encoder = encoders.load(encoder) if isinstance(encoder, str) else encoder
+
+    @property
+    def encoder_name(self) -> str | None:
+        """The :mod:`facelib.encoders` encoder's name, or ``None`` for the course pipeline."""
+        return None if self._encoder is None else self._encoder.name
 
     # ----------------------------------------------------------------- basics
     @property
@@ -238,6 +255,8 @@ class FaceDatabase:
             return check_threshold(threshold)
         if self.threshold is not None:
             return check_threshold(self.threshold)
+        if self._encoder is not None:
+            return float(self._encoder.threshold)
         return DEFAULT_THRESHOLDS[self.preprocessing]
 
     def _require(self, name: str) -> str:
@@ -273,6 +292,8 @@ class FaceDatabase:
         ``images`` is a list of paths/arrays/PIL images, or a single one (→ ``(1, 128)``).
         """
         images = _as_image_list(images)
+        if self._encoder is not None and self.detect:
+            return self._encoder.encode_photos(images, progress=progress)
         faces = self.faces(images, progress=progress)
         return encode_faces(faces, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
                             progress=progress)
@@ -322,13 +343,14 @@ class FaceDatabase:
         with _writer_lock(path):
             if path.exists():
                 db = cls.load(path, like._model)
-                same = (db.model_name, db.preprocessing, db.detect) == (like.model_name, like.preprocessing, like.detect)
+                same = ((db.model_name, db.preprocessing, db.detect, db.encoder_name)
+                        == (like.model_name, like.preprocessing, like.detect, like.encoder_name))
                 if not same:
                     raise ValueError(f"'{path}' changed its encoder settings while the photos were being encoded; "
                                      "enrol again")
             else:
                 db = cls(like._model, preprocessing=like.preprocessing, detect=like.detect, threshold=like.threshold,
-                         batch_size=like.batch_size, model_name=like.model_name)
+                         batch_size=like.batch_size, model_name=like.model_name, encoder=like._encoder)
             yield db
             db._write(path)
 
@@ -429,6 +451,8 @@ class FaceDatabase:
                           f"used and {len(others)} other{'s' if len(others) > 1 else ''} ignored "
                           "(`facelib identify --all-faces` reports each)", FaceDatabaseWarning, stacklevel=3)
         chosen = [main, *others] if all_faces else [main]
+        if self._encoder is not None:
+            return self._finite(self._encoder.encode_at(rgb, [f.keypoints for f in chosen]), image), chosen
         aligned = np.stack([det.align(rgb, f) for f in chosen])
         enc = encode_faces(aligned, self.model, preprocessing=self.preprocessing, batch_size=self.batch_size,
                            progress=False)
@@ -474,11 +498,14 @@ class FaceDatabase:
 
     def calibrate(self, images: Sequence[ImageLike] | None = None, labels: Sequence[object] | None = None, *,
                   encodings: np.ndarray | None = None) -> float:
-        """Choose the most accurate ``τ`` on labelled pairs and keep it (``self.threshold``).
+        """Choose ``τ`` on labelled pairs and keep it (``self.threshold``).
 
         Every pair of the given photos (or ``encodings``) is a same/different example; τ is the
-        accuracy-maximising threshold (:func:`facelib.evaluation.best_threshold`). With no
-        arguments the enrolled photos are used (needs ≥ 2 people, one with ≥ 2 photos).
+        equal-error-rate threshold (:func:`facelib.evaluation.equal_error_rate`), where false
+        accepts and false rejects are equally frequent — lesson 01's argument. (All pairs of k
+        people are mostly impostor pairs, ~91 % for 10 people × 10 photos: the threshold of
+        highest raw accuracy would just learn to say "different".) With no arguments the
+        enrolled photos are used (needs ≥ 2 people, one with ≥ 2 photos).
 
         Returns:
             The new threshold.
@@ -500,7 +527,7 @@ class FaceDatabase:
             raise ValueError("calibration needs both same-person and different-person pairs: "
                              "at least two people, and at least one of them with two photos")
         d = ev.pairwise_distances(enc)[i, j]
-        self.threshold, _ = ev.best_threshold(d, same)
+        self.threshold = ev.equal_error_rate(d, same)[1]
         return self.threshold
 
     # ----------------------------------------------------------------- files
@@ -518,7 +545,7 @@ class FaceDatabase:
         meta = {
             "format": "facelib-face-database", "version": _FORMAT_VERSION, "model": self.model_name,
             "preprocessing": self.preprocessing, "detect": self.detect, "threshold": self.threshold,
-            "names": self._names, "sources": [self._sources[n] for n in self._names],
+            "encoder": self.encoder_name, "names": self._names, "sources": [self._sources[n] for n in self._names],
         }
         if self._names:
             enc = np.concatenate([self._encodings[n] for n in self._names]).astype(np.float32)
@@ -595,9 +622,13 @@ def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.n
     if len(norms) and np.abs(norms - 1.0).max() > 1e-3:
         raise bad(f"the encodings are not of unit length (norms from {norms.min():.3g} to {norms.max():.3g})")
     model = meta.get("model", "facenet-keras-128")
-    width = ENCODING_WIDTHS.get(model) if isinstance(model, str) else None
-    if width is not None and enc.shape[1] != width:
-        raise bad(f"the encodings have {enc.shape[1]} dimensions; {model!r} gives {width}")
+    encoder = meta.get("encoder")
+    if encoder is not None and encoder not in ENCODER_WIDTHS:
+        raise bad(f"'encoder' must be one of {sorted(ENCODER_WIDTHS)} or null; got {encoder!r:.80}")
+    width = ENCODER_WIDTHS[encoder] if encoder is not None else (
+        ENCODING_WIDTHS.get(model) if isinstance(model, str) else None)
+    if width is not None and len(enc) and enc.shape[1] != width:
+        raise bad(f"the encodings have {enc.shape[1]} dimensions; {encoder or model!r} gives {width}")
     sources = meta.get("sources")
     if sources is None:
         sources = [[""] * c for c in counts]
@@ -615,5 +646,5 @@ def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.n
     if not isinstance(meta.get("detect"), bool):
         raise bad(f"'detect' must be true or false; got {meta.get('detect')!r}")
     settings = {"preprocessing": meta.get("preprocessing"), "detect": meta["detect"], "threshold": threshold,
-                "model_name": model}
+                "model_name": model, "encoder": encoder}
     return settings, names, sources, [enc[owner == k] for k in range(len(names))]

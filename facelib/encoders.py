@@ -1,0 +1,440 @@
+"""One API for the face encoders: a photo in, a unit-norm encoding ``f(x)`` out.
+
+``load(name)`` returns an encoder that owns its *whole* pipeline, because a network only works on
+the faces it was trained on and a threshold only means something for one pipeline:
+
+===============  ======================================  ==========================================
+name             pipeline                                 output
+===============  ======================================  ==========================================
+``"facenet"``    MTCNN → 5-point alignment on             ``(m, 128)`` unit rows
+                 :data:`facelib.detect.TEMPLATE_5`, 160×160
+                 → ``"standardize"`` (prewhiten) →
+                 Inception-ResNet-v1 (davidsandberg
+                 20170512-110547)
+``"dlib"``       MTCNN → 5-point alignment on             ``(m, 128)`` unit rows
+                 :data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`
+                 (dlib's 150×150 chip, padding 0.25) →
+                 dlib's ResNet-29 (Keras port)
+``"facenet+dlib"``  one MTCNN detection, each network     ``(m, 256)`` unit rows: the two unit
+                 aligned its own way                      encodings side by side, divided by √2
+===============  ======================================  ==========================================
+
+The fused width is 256: ``[f₁ | f₂] / √2`` has unit norm and its squared distance is the mean of
+the two networks' squared distances, ``d² = (d₁² + d₂²) / 2`` — a vote of the two encoders.
+
+Every encoder has ``encode_photos(photos, *, on_no_face="raise" | "centre", progress=None)``
+(paths, arrays or PIL images → ``(m, dim) float32``) and ``encode_faces(aligned)`` (its own crops
+→ encodings), ``threshold`` (τ for ``d <= τ`` ⇒ same person, the equal-error-rate threshold on
+LFW View 1 DevTrain, measured by ``bench/lfw.py``) and ``not_found`` (how many photos of the last
+``encode_photos`` call had no face and were centre-cropped).
+
+``flip=True`` (the default) averages the encodings of the face and its mirror image before
+normalising — a free improvement on LFW; the course functions in :mod:`facelib.verification`
+(``img_to_encoding``, ``verify``, ``who_is_it``) keep the course's exact behaviour and are not
+affected by anything here.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from facelib import config
+from facelib.images import ImageLike, to_rgb_uint8
+
+__all__ = [
+    "ENCODERS",
+    "Detection",
+    "Encoder",
+    "FusedEncoder",
+    "NetworkEncoder",
+    "centre_keypoints",
+    "detect_photos",
+    "load",
+    "warp_to_template",
+]
+
+#: Names :func:`load` knows.
+ENCODERS = ("facenet", "dlib", "facenet+dlib")
+
+#: τ per (encoder, preprocessing, flip): the equal-error-rate threshold on LFW View 1 DevTrain
+#: pairs, d <= τ ⇒ same. Measured 2026-12-01 with ``nice python bench/lfw.py --train-pairs 600``
+#: (τ on the first 300 same + 300 different DevTrain pairs; DevTest accuracy at these τ: facenet
+#: 99.0 %, dlib 98.7 %, fused 99.1 %, facenet "course" 98.6 %, flip on).
+THRESHOLDS: dict[tuple[str, str, bool], float] = {
+    ("facenet", "standardize", True): 1.091,
+    ("facenet", "standardize", False): 1.091,
+    ("facenet", "course", True): 1.050,
+    ("facenet", "course", False): 1.058,
+    ("dlib", "dlib", True): 0.409,
+    ("dlib", "dlib", False): 0.417,
+    ("facenet+dlib", "standardize", True): 0.825,
+    ("facenet+dlib", "standardize", False): 0.824,
+}
+
+#: Photos with no MTCNN face are replaced by "centre" keypoints: the template square is taken as
+#: this fraction of the photo's shorter side, centred (about where LFW's centred faces lie).
+CENTRE_FRACTION = 0.45
+
+
+# ----------------------------------------------------------------------------- detection
+@dataclass(frozen=True)
+class Detection:
+    """The main face of one photo: ``keypoints`` ``(5, 2)`` (x, y) or ``None`` (no face found)."""
+
+    keypoints: np.ndarray | None
+    confidence: float = 0.0
+
+
+def _photo_key(photo: ImageLike, rgb: np.ndarray) -> str:
+    h = hashlib.sha256()
+    if isinstance(photo, (str, os.PathLike)):
+        h.update(Path(photo).read_bytes())
+    else:
+        h.update(str(rgb.shape).encode())
+        h.update(rgb.tobytes())
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path:
+    return Path(config.settings.home) / "cache" / "mtcnn"
+
+
+def _load_cached(path: Path) -> Detection | None:
+    try:
+        raw = json.loads(path.read_text())
+        kp = None if raw["keypoints"] is None else np.asarray(raw["keypoints"], np.float64).reshape(5, 2)
+        return Detection(kp, float(raw["confidence"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_cached(path: Path, det: Detection) -> None:
+    from facelib.images import atomic_write
+
+    body = {"keypoints": None if det.keypoints is None else det.keypoints.tolist(), "confidence": det.confidence}
+    text = json.dumps(body)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = None,
+                  min_confidence: float = 0.9, batch_size: int = 16,
+                  progress: bool | None = None) -> list[Detection]:
+    """The main MTCNN face of each photo (:func:`facelib.detect.main_face`), batched.
+
+    With ``keys`` (one content hash per photo), results are cached as small JSON files under
+    ``FACELIB_HOME/cache/mtcnn/`` so a benchmark detects each photo once.
+    """
+    from tqdm.auto import tqdm
+
+    from facelib import detect
+
+    out: list[Detection | None] = [None] * len(rgbs)
+    todo = []
+    for i in range(len(rgbs)):
+        if keys is not None:
+            out[i] = _load_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json")
+        if out[i] is None:
+            todo.append(i)
+    show = config.settings.progress if progress is None else progress
+    step = 4 * batch_size  # cached after each step, so an interrupted run keeps its work
+    starts = range(0, len(todo), step)
+    for s in tqdm(starts, desc="detecting", unit="step", disable=not show or len(starts) < 2, leave=False):
+        idx = todo[s:s + step]
+        faces = detect.main_faces([rgbs[i] for i in idx], min_confidence=min_confidence, chunk=batch_size,
+                                  progress=False)
+        for i, face in zip(idx, faces):
+            det = Detection(None) if face is None else Detection(face.keypoints, face.confidence)
+            out[i] = det
+            if keys is not None:
+                _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det)
+    return [d for d in out if d is not None]
+
+
+def centre_keypoints(shape_hw: tuple[int, ...]) -> np.ndarray:
+    """Stand-in keypoints for a photo without a detected face: :data:`facelib.detect.TEMPLATE_5`
+    in a centred square of :data:`CENTRE_FRACTION` of the shorter side ("centre crop")."""
+    from facelib.detect import TEMPLATE_5
+
+    h, w = shape_hw[:2]
+    side = CENTRE_FRACTION * min(h, w)
+    return TEMPLATE_5 * side + [(w - side) / 2, (h - side) / 2]
+
+
+def warp_to_template(rgb: np.ndarray, keypoints: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:
+    """Map ``keypoints`` (5, 2) onto ``template`` (5, 2, in units of the side) by a least-squares
+    similarity and sample the ``(size, size, 3) uint8`` crop bilinearly (black outside the photo)."""
+    from facelib.detect import similarity_transform
+
+    m = similarity_transform(keypoints, np.asarray(template) * size)
+    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+    out = Image.fromarray(rgb).transform((size, size), Image.AFFINE, tuple(inv.ravel()), resample=Image.BILINEAR)
+    return np.asarray(out)
+
+
+class _EncodingStore:
+    """Encodings (plain and mirrored) by photo sha256 in one ``.npz`` (no pickle), written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    for k, a, b in zip(z["keys"], z["plain"], z["mirrored"]):
+                        self.rows[str(k)] = (a, b)
+            except (OSError, ValueError, KeyError):
+                self.rows = {}  # a damaged cache is recomputed
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows
+
+    def get(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.stack([self.rows[k][0] for k in keys]).astype(np.float32),
+                np.stack([self.rows[k][1] for k in keys]).astype(np.float32))
+
+    def update(self, keys: Sequence[str], plain: np.ndarray, mirrored: np.ndarray) -> None:
+        from facelib.images import atomic_write
+
+        again = _EncodingStore(self.path)  # another process may have added rows meanwhile
+        self.rows = {**again.rows, **self.rows}
+        for k, a, b in zip(keys, plain, mirrored):
+            self.rows[k] = (a, b)
+        ks = sorted(self.rows)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:
+                np.savez(fh, keys=np.array(ks), plain=np.stack([self.rows[k][0] for k in ks]),
+                         mirrored=np.stack([self.rows[k][1] for k in ks]))
+
+        atomic_write(self.path, write)
+
+
+# ----------------------------------------------------------------------------- encoders
+class Encoder:
+    """Common part: photo handling, detection, the ``on_no_face`` policy. Subclasses encode."""
+
+    # set by the subclasses (dataclass fields): name, dim, threshold, not_found
+
+    def _align(self, rgb: np.ndarray, keypoints: np.ndarray) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def encode_faces(self, aligned: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _prepare(self, photos: Sequence[ImageLike] | ImageLike, on_no_face: str, progress: bool | None,
+                 cache: bool) -> tuple[list[np.ndarray], list[np.ndarray], list[str] | None]:
+        """Read the photos, detect their main faces, apply ``on_no_face`` → ``(rgbs, keypoints, keys)``."""
+        if on_no_face not in ("raise", "centre"):
+            raise ValueError(f"on_no_face must be 'raise' or 'centre'; got {on_no_face!r}")
+        if isinstance(photos, (str, os.PathLike, Image.Image)) or (isinstance(photos, np.ndarray) and photos.ndim == 3):
+            photos = [photos]  # type: ignore[list-item]
+        photos = list(photos)  # type: ignore[arg-type]
+        rgbs = [to_rgb_uint8(p) for p in photos]
+        keys = [_photo_key(p, r) for p, r in zip(photos, rgbs)] if cache else None
+        dets = detect_photos(rgbs, keys=keys, progress=progress)
+        self.not_found = 0
+        self.no_face = np.array([d.keypoints is None for d in dets], bool)
+        kps = []
+        for photo, rgb, det in zip(photos, rgbs, dets):
+            if det.keypoints is None:
+                if on_no_face == "raise":
+                    from facelib.detect import NoFaceFoundError
+
+                    what = str(photo) if isinstance(photo, (str, os.PathLike)) else f"a {type(photo).__name__} image"
+                    raise NoFaceFoundError(f"no face found in {what}; pass on_no_face='centre' to use a centre crop")
+                self.not_found += 1
+                kps.append(centre_keypoints(rgb.shape))
+            else:
+                kps.append(det.keypoints)
+        return rgbs, kps, keys
+
+    def align_photos(self, photos: Sequence[ImageLike], *, on_no_face: str = "raise",
+                     progress: bool | None = None, cache: bool = False) -> Any:
+        """Detect and align each photo the way this encoder's network(s) expect (sets ``not_found``)."""
+        rgbs, kps, _ = self._prepare(photos, on_no_face, progress, cache)
+        return self._stack([self._align(r, k) for r, k in zip(rgbs, kps)])
+
+    def encode_photos(self, photos: Sequence[ImageLike] | ImageLike, *, on_no_face: str = "raise",
+                      progress: bool | None = None, cache: bool = False) -> np.ndarray:
+        """Photos (paths, ``(H, W, 3)`` arrays or PIL images) → ``(m, dim) float32`` unit rows.
+
+        ``on_no_face="raise"`` raises :class:`facelib.detect.NoFaceFoundError` naming the photo;
+        ``"centre"`` aligns a centre crop instead (:func:`centre_keypoints`) and counts it in
+        ``self.not_found`` (``self.no_face`` marks which). ``cache=True`` keeps MTCNN's detections
+        and each network's encodings (of the face and of its mirror image) in
+        ``FACELIB_HOME/cache/``, keyed by the photo's sha256: a benchmark computes each once.
+        """
+        rgbs, kps, keys = self._prepare(photos, on_no_face, progress, cache)
+        return self._encode_detected(rgbs, kps, keys)
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray],
+                         keys: list[str] | None) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _stack(self, aligned: list[Any]) -> Any:
+        return np.stack(aligned) if aligned else np.zeros((0, self.size, self.size, 3), np.uint8)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"<facelib encoder {self.name!r}: {self.dim}-d, τ = {self.threshold:.3f}>"
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@dataclass(repr=False)
+class NetworkEncoder(Encoder):
+    """One network with its own alignment: ``template`` (5, 2) in side units, ``size`` pixels,
+    ``preprocessing`` and ``embed`` (``(m, size, size, 3) uint8`` → raw ``(m, d)``)."""
+
+    name: str
+    size: int
+    template: np.ndarray
+    preprocessing: str
+    embed: Callable[[np.ndarray], np.ndarray]
+    flip: bool = True
+    threshold: float = 1.0
+    dim: int = 128
+    not_found: int = field(default=0)
+
+    def _align(self, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+        return warp_to_template(rgb, keypoints, self.template, self.size)
+
+    def encode_faces(self, aligned: np.ndarray) -> np.ndarray:
+        """This network's aligned crops ``(m, size, size, 3) uint8`` → ``(m, dim) float32`` unit rows."""
+        faces = np.asarray(aligned)
+        if faces.ndim != 4 or faces.shape[1:] != (self.size, self.size, 3):
+            raise ValueError(f"{self.name} expects aligned faces of shape (m, {self.size}, {self.size}, 3); "
+                             f"got {faces.shape}")
+        if len(faces) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        emb = _normalise(self.embed(faces))
+        if self.flip:
+            emb = _normalise(emb + _normalise(self.embed(faces[:, :, ::-1])))
+        return emb
+
+    @property
+    def cache_key(self) -> str:
+        """Names this network + alignment + preprocessing in the encoding cache."""
+        return f"{self.name}-{self.preprocessing}-{self.size}-{hashlib.sha256(self.template.tobytes()).hexdigest()[:8]}"
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
+        if keys is None:
+            return self.encode_faces(self._stack([self._align(r, k) for r, k in zip(rgbs, kps)]))
+        store = _EncodingStore(Path(config.settings.home) / "cache" / "encodings" / f"{self.cache_key}.npz")
+        todo = [i for i, k in enumerate(keys) if k not in store]
+        if todo:
+            faces = np.stack([self._align(rgbs[i], kps[i]) for i in todo])
+            plain = _normalise(self.embed(faces))
+            mirrored = _normalise(self.embed(faces[:, :, ::-1]))
+            store.update([keys[i] for i in todo], plain, mirrored)
+        plain, mirrored = store.get(keys)
+        return _normalise(plain + mirrored) if self.flip else plain
+
+
+@dataclass(repr=False)
+class FusedEncoder(Encoder):
+    """Several encoders on one detection: ``[f₁ | f₂ | …] / √k``, unit norm, width Σ dims."""
+
+    parts: list[NetworkEncoder]
+    name: str = "facenet+dlib"
+    threshold: float = 1.0
+    not_found: int = field(default=0)
+
+    @property
+    def dim(self) -> int:
+        """Width of the fused encoding (256 for two 128-d networks)."""
+        return sum(p.dim for p in self.parts)
+
+    def _align(self, rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(p._align(rgb, keypoints) for p in self.parts)
+
+    def _stack(self, aligned: list[Any]) -> tuple[np.ndarray, ...]:
+        return tuple(p._stack([a[k] for a in aligned]) for k, p in enumerate(self.parts))
+
+    def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
+        embs = [p._encode_detected(rgbs, kps, keys) for p in self.parts]
+        return (np.concatenate(embs, axis=1) / np.sqrt(len(embs))).astype(np.float32)
+
+    def encode_faces(self, aligned: Sequence[np.ndarray]) -> np.ndarray:
+        """A tuple with each part's aligned crops (same photos, same order) → ``(m, dim)`` unit rows."""
+        if len(aligned) != len(self.parts):
+            raise ValueError(f"{self.name} needs {len(self.parts)} stacks of aligned faces, one per network")
+        embs = [p.encode_faces(a) for p, a in zip(self.parts, aligned)]
+        return (np.concatenate(embs, axis=1) / np.sqrt(len(embs))).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- networks
+def _batched(model: Any, prep: Callable[[np.ndarray], np.ndarray], batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
+    import tensorflow as tf
+
+    shape = tuple(model.input_shape[1:])
+    fn = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec((None, *shape), tf.float32)],
+                     reduce_retracing=True)
+
+    def embed(faces: np.ndarray) -> np.ndarray:
+        out = [fn(tf.constant(prep(faces[i:i + batch_size]))).numpy() for i in range(0, len(faces), batch_size)]
+        return np.concatenate(out).astype(np.float32)
+
+    return embed
+
+
+@functools.lru_cache(maxsize=2)
+def _facenet_embed(preprocessing: str) -> Callable[[np.ndarray], np.ndarray]:
+    from facelib.models.inception_resnet import preprocess
+    from facelib.verification import default_model
+
+    return _batched(default_model(), lambda x: preprocess(x, preprocessing))
+
+
+@functools.lru_cache(maxsize=1)
+def _dlib_embed() -> Callable[[np.ndarray], np.ndarray]:
+    from facelib.models.dlib_resnet import dlib_resnet
+
+    return _batched(dlib_resnet("registry"), lambda x: np.asarray(x, np.float32))
+
+
+def _facenet(preprocessing: str, flip: bool) -> NetworkEncoder:
+    from facelib.detect import TEMPLATE_5
+    from facelib.models.inception_resnet import PREPROCESSING
+
+    if preprocessing not in PREPROCESSING:
+        raise ValueError(f"facenet preprocessing must be one of {PREPROCESSING}; got {preprocessing!r}")
+    return NetworkEncoder("facenet", 160, TEMPLATE_5, preprocessing, _facenet_embed(preprocessing), flip,
+                          THRESHOLDS[("facenet", preprocessing, flip)])
+
+
+def _dlib(flip: bool) -> NetworkEncoder:
+    from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE, DLIB_INPUT_SIZE
+
+    return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip,
+                          THRESHOLDS[("dlib", "dlib", flip)])
+
+
+def load(name: str = "facenet", *, preprocessing: str | None = None, flip: bool = True) -> Encoder:
+    """The encoder ``name`` (one of :data:`ENCODERS`) with its pipeline and default τ.
+
+    ``preprocessing`` only applies to FaceNet (``"standardize"``, the default, or the course's
+    ``"course"``); ``flip`` averages each face with its mirror image. Weights come from the
+    registry (``facenet-keras-128``, ``dlib-resnet-v1``), built once per process.
+    """
+    if name not in ENCODERS:
+        raise ValueError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
+    if preprocessing is not None and name == "dlib" and preprocessing != "dlib":
+        raise ValueError("the dlib encoder has one preprocessing (dlib's channel means / 256)")
+    pre = preprocessing or "standardize"
+    if name == "facenet":
+        return _facenet(pre, flip)
+    if name == "dlib":
+        return _dlib(flip)
+    return FusedEncoder([_facenet(pre, flip), _dlib(flip)], threshold=THRESHOLDS[("facenet+dlib", pre, flip)])

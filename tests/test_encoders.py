@@ -1,0 +1,164 @@
+"""facelib.encoders: one API over FaceNet, the dlib port and their fusion, each with its own pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lfw_faces import lfw_labels, lfw_paths
+
+from facelib import encoders
+from facelib.detect import NoFaceFoundError
+
+
+def _photos(per_person: int = 2) -> tuple[list, np.ndarray]:
+    paths, labels = np.array(lfw_paths()), lfw_labels()
+    keep = np.concatenate([np.flatnonzero(labels == p)[:per_person] for p in np.unique(labels)])
+    return list(paths[keep]), labels[keep]
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return _photos()
+
+
+def _normalise(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_unknown_names_and_options_are_refused():
+    with pytest.raises(ValueError, match="unknown encoder 'arcface'; choose one of facenet, dlib, facenet\\+dlib"):
+        encoders.load("arcface")
+    with pytest.raises(ValueError, match="preprocessing must be one of"):
+        encoders.load("facenet", preprocessing="rgb")
+    with pytest.raises(ValueError, match="one preprocessing"):
+        encoders.load("dlib", preprocessing="standardize")
+    with pytest.raises(ValueError, match="on_no_face must be 'raise' or 'centre'"):
+        encoders.load("dlib").encode_photos([np.zeros((64, 64, 3), np.uint8)], on_no_face="skip")
+
+
+@pytest.mark.parametrize("name", ["facenet", "dlib"])
+def test_each_encoder_separates_people_it_never_saw(photos, name):
+    """1-NN among the 20 photos of 10 LFW people: every photo's nearest neighbour is the same person."""
+    paths, labels = photos
+    enc = encoders.load(name)
+    x = enc.encode_photos(paths)
+    assert x.shape == (20, 128) and x.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    assert (labels[d.argmin(1)] == labels).mean() >= 0.95
+    same = labels[:, None] == labels[None]
+    np.fill_diagonal(same, False)
+    # the default threshold separates most pairs of these photos
+    off = ~np.eye(20, dtype=bool)
+    assert ((d <= enc.threshold) == same)[off].mean() >= 0.9
+
+
+def test_encode_faces_and_flip_average(photos):
+    enc = encoders.load("dlib", flip=True)
+    plain = encoders.load("dlib", flip=False)
+    aligned = enc.align_photos(photos[0][:3])
+    assert aligned.shape == (3, 150, 150, 3) and aligned.dtype == np.uint8
+    got = enc.encode_faces(aligned)
+    # independently: the port's raw outputs of the chips and of their mirror images
+    raw = plain.embed(aligned)
+    raw_flip = plain.embed(aligned[:, :, ::-1].copy())
+    expected = _normalise(_normalise(raw) + _normalise(raw_flip))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(plain.encode_faces(aligned), _normalise(raw), atol=1e-5)
+    np.testing.assert_allclose(enc.encode_photos(photos[0][:3]), got, atol=1e-5)
+    with pytest.raises(ValueError, match=r"dlib expects aligned faces of shape \(m, 150, 150, 3\)"):
+        enc.encode_faces(np.zeros((1, 160, 160, 3), np.uint8))
+
+
+def test_fused_is_both_unit_encodings_side_by_side(photos):
+    paths = photos[0][:4]
+    fused = encoders.load("facenet+dlib")
+    x = fused.encode_photos(paths)
+    assert x.shape == (4, 256) and fused.dim == 256
+    f = encoders.load("facenet").encode_photos(paths)
+    g = encoders.load("dlib").encode_photos(paths)
+    np.testing.assert_allclose(x, np.hstack([f, g]) / np.sqrt(2), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    # the squared fused distance is the mean of the two squared distances
+    d2 = ((x[0] - x[1]) ** 2).sum()
+    assert d2 == pytest.approx((((f[0] - f[1]) ** 2).sum() + ((g[0] - g[1]) ** 2).sum()) / 2, rel=1e-4)
+
+
+def test_no_face_raises_or_is_centre_cropped_and_counted(photos, tmp_path):
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.fromarray(np.full((120, 100, 3), 128, np.uint8)).save(blank)
+    enc = encoders.load("facenet")
+    with pytest.raises(NoFaceFoundError, match="no face found in .*blank.png; pass on_no_face='centre'"):
+        enc.encode_photos([photos[0][0], blank])
+    x = enc.encode_photos([photos[0][0], Image.open(blank), np.asarray(Image.open(photos[0][1]))],
+                          on_no_face="centre")
+    assert x.shape == (3, 128) and enc.not_found == 1 and enc.no_face.tolist() == [False, True, False]
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    kp = encoders.centre_keypoints((120, 100))
+    assert kp.shape == (5, 2) and 0 < kp[:, 0].min() and kp[:, 0].max() < 100 and kp[:, 1].max() < 120
+
+
+def test_cache_gives_the_same_encodings(photos, tmp_home):
+    paths = photos[0][:3]
+    enc = encoders.load("dlib")
+    fresh = enc.encode_photos(paths)
+    cached = enc.encode_photos(paths, cache=True)
+    again = enc.encode_photos(paths, cache=True)
+    np.testing.assert_allclose(cached, fresh, atol=1e-5)
+    np.testing.assert_array_equal(again, cached)
+    assert len(list((tmp_home / "cache" / "mtcnn").rglob("*.json"))) == 3
+    assert len(list((tmp_home / "cache" / "encodings").glob("dlib-*.npz"))) == 1
+
+
+def test_calibrate_uses_the_equal_error_rate_not_raw_accuracy():
+    """All pairs of 10 people × 10 photos are 91 % impostors: τ must balance FAR and FRR (lesson 01)."""
+    from facelib.face_database import FaceDatabase
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 10)
+    enc = rng.normal(size=(10, 8))[labels] * 0.7 + rng.normal(size=(100, 8)) * 0.5
+    tau = FaceDatabase(model=object()).calibrate(encodings=enc, labels=labels)
+    i, j = np.triu_indices(100, 1)
+    d, same = np.linalg.norm(enc[i] - enc[j], axis=1), labels[i] == labels[j]
+    assert 0.08 < (same.mean()) < 0.1
+    far, frr = np.mean(d[~same] <= tau), np.mean(d[same] > tau)
+    assert abs(far - frr) < 0.01 and 0.02 < far < 0.5  # balanced, and the classes really overlap
+    # the raw-accuracy threshold (brute force) is stricter and rejects many more genuine pairs
+    cands = np.sort(d)
+    acc = [np.mean((d <= t) == same) for t in cands]
+    t_acc = cands[int(np.argmax(acc))]
+    assert t_acc < tau and np.mean(d[same] > t_acc) > frr + 0.05
+
+
+def test_face_database_with_an_encoder_round_trips_it(photos, tmp_path):
+    from facelib.face_database import FaceDatabase
+
+    paths, _ = photos
+    db = FaceDatabase(encoder="dlib")
+    db.add("a", paths[0])
+    db.add("b", paths[2])
+    assert db.encoder_name == "dlib" and db.effective_threshold() == encoders.load("dlib").threshold
+    assert db.encodings("a").shape == (1, 128)
+    again = FaceDatabase.load(db.save(tmp_path / "house.db"))
+    assert again.encoder_name == "dlib"
+    dist, who = again.identify(paths[1])
+    assert who == "a" and dist < again.effective_threshold()
+    np.testing.assert_allclose(again.encodings("a"), encoders.load("dlib").encode_photos([paths[0]]), atol=1e-5)
+
+
+def test_cli_encoder_is_stored_and_not_mixed(photos, tmp_path, capsys):
+    from facelib import cli
+    from facelib.face_database import FaceDatabase
+
+    paths, _ = photos
+    db = tmp_path / "door.db"
+    assert cli.main(["enroll", str(db), "a", str(paths[0]), "--encoder", "dlib"]) == 0
+    assert FaceDatabase.load(db).encoder_name == "dlib"
+    assert cli.main(["enroll", str(db), "b", str(paths[2])]) == 0  # the stored encoder is used
+    assert cli.main(["enroll", str(db), "c", str(paths[4]), "--encoder", "facenet"]) == 2
+    assert "holds encodings of encoder dlib; --encoder facenet cannot be mixed" in capsys.readouterr().err
+    assert cli.main(["identify", str(db), str(paths[1]), "--json"]) == 0
+    assert '"identity": "a"' in capsys.readouterr().out
