@@ -277,6 +277,11 @@ class Encoder:
         rgbs, kps, keys = self._prepare(photos, on_no_face, progress, cache)
         return self._encode_detected(rgbs, kps, keys)
 
+    def encode_at(self, rgb: np.ndarray, keypoints: Sequence[np.ndarray]) -> np.ndarray:
+        """Encode faces already found in one ``(H, W, 3) uint8`` photo, each given by its ``(5, 2)``
+        MTCNN keypoints (e.g. every face of a group photo) → ``(k, dim) float32`` unit rows."""
+        return self._encode_detected([rgb] * len(keypoints), list(keypoints), None)
+
     def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray],
                          keys: list[str] | None) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

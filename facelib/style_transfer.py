@@ -571,7 +571,7 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
     model = _feature_model(names, prec)
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": [], "time": []}
-    from tqdm.auto import tqdm
+    from facelib.progress import tqdm
 
     from facelib import config
 
