@@ -109,7 +109,7 @@ def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None) -> lis
             tau = eer_threshold(d_tr, train.same)
             acc = evaluation.verification_accuracy(d_te, test.same, tau)
             fpr, tpr, _ = evaluation.roc_curve(d_te, test.same)
-            rows.append(dict(view=1, encoder=name, pre=pre or "dlib", flip=flip, acc=acc,  # noqa: C408
+            rows.append(dict(view=1, encoder=name, pre=pre or "dlib", flip=flip, acc=acc,
                              std=float(np.sqrt(acc * (1 - acc) / len(test))), auc=evaluation.auc(fpr, tpr),
                              tar=tar_at_far(d_te, test.same), tau=tau, missing=missing, photos=len(photos)))
             print_row(rows[-1])
@@ -146,7 +146,7 @@ def view2_rows(v2: LFWPairs, quick: bool) -> list[dict]:
                 taus.append(tau)
             d_all, s_all = np.concatenate(ds), np.concatenate([f.same for f in folds])
             fpr, tpr, _ = evaluation.roc_curve(d_all, s_all)
-            rows.append(dict(view=2, encoder=name, pre=pre or "dlib", flip=flip, acc=float(np.mean(accs)),  # noqa: C408
+            rows.append(dict(view=2, encoder=name, pre=pre or "dlib", flip=flip, acc=float(np.mean(accs)),
                              std=float(np.std(accs)), auc=evaluation.auc(fpr, tpr), tar=tar_at_far(d_all, s_all),
                              tau=float(np.mean(taus)), missing=missing, photos=len(photos)))
             print_row(rows[-1])
@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a folder with pairs.txt and lfw/<Name>/ photos (scikit-learn's lfw_home) for View 2")
     ap.add_argument("--speed-photos", type=int, default=None, help="uncached photos timed per encoder")
     ap.add_argument("--train-pairs", type=int, default=None,
-                    help="choose View 1's τ on this many DevTrain pairs (half same, half different) instead of all 2,200")
+                    help="choose View 1's τ on this many DevTrain pairs (half same, half different) "
+                         "instead of all 2,200")
     args = ap.parse_args(argv)
 
     v1 = lfw_pairs(1)

@@ -128,7 +128,8 @@ def main() -> int:
     print(f"live:  {fast['answered']}/{fast['offered']} answered in {fast['wall']:.1f} s, {fast['dropped']} dropped, "
           f"{proc.counts['detections']} detections, {proc.counts['encodings']} encodings, "
           f"processing {fast['process_mean']:.1f} ms/frame; errors: {fast['errors'][:3]}")
-    print(f"naive: {naive['answered']}/{naive['offered']} answered in {naive['wall']:.1f} s, {naive['dropped']} dropped, "
+    print(f"naive: {naive['answered']}/{naive['offered']} answered in {naive['wall']:.1f} s, "
+          f"{naive['dropped']} dropped, "
           f"processing {naive['process_mean']:.1f} ms/frame")
 
     record("live", "live loop, frames answered per second (640×480, camera at "

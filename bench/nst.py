@@ -49,8 +49,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("FACELIB_PROGRESS", "0")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,11 +58,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import skimage.data  # noqa: E402
+from report import record  # noqa: E402
 
 from facelib import assets, device, nst  # noqa: E402
 from facelib import images as data  # noqa: E402
 from facelib.models.vgg import load_vgg19_weights  # noqa: E402
-from report import record  # noqa: E402
 
 STYLE_LAYERS = [("block1_conv1", 0.2), ("block2_conv1", 0.2), ("block3_conv1", 0.2), ("block4_conv1", 0.2),
                 ("block5_conv1", 0.2)]
@@ -252,9 +252,15 @@ def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_st
         ax.plot([h["time"][i] for i in full], np.minimum.accumulate([h["total"][i] for i in full]),
                 label=f"stylize L-BFGS, init {run['recipe']['init']}, coarse {run['recipe']['coarse_steps']}")
     ax.axhline(target, color="grey", ls=":", label=f"J after {course_steps} course steps")
-    ax.set_yscale("log"); ax.set_xscale("log"); ax.set_xlabel("seconds"); ax.set_ylabel("J (course cost)")
-    ax.legend(fontsize=8); ax.set_title(f"time to quality at {size} px: ratio {ratio:.3f}")
-    fig.tight_layout(); fig.savefig(out, dpi=90); plt.close(fig)
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("J (course cost)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"time to quality at {size} px: ratio {ratio:.3f}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
     print(f"  curves: {out}", flush=True)
 
 
@@ -353,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             time_to_quality(content, style, 64, 30, [dict(r, coarse_steps=min(5, r["coarse_steps"]), steps=20)
                                                      for r in TTQ_RECIPES], build / "nst_time_to_quality_quick.png")
         else:
-            time_to_quality(content, style, args.ttq_size, args.ttq_steps, TTQ_RECIPES, build / "nst_time_to_quality.png")
+            time_to_quality(content, style, args.ttq_size, args.ttq_steps, TTQ_RECIPES,
+                            build / "nst_time_to_quality.png")
     if "large" in parts:
         bench_large(content, style, *((128, 1) if args.quick else (1024, 4)))
     if "portraits" in parts:

@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "assets", "checks", "classroom", "cli", "config", "conv_arithmetic", "convnet_features", "data", "datasets",
     "detect", "device", "evaluation", "face_database", "images", "losses", "models", "nst", "sampling", "siamese",
-    "signals", "verification", "visualize", "volumes", "widgets",
+    "signals", "verification", "visualize", "volumes", "widgets", "encoders", "style_transfer", "live", "progress",
 }
 
 

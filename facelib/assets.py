@@ -26,9 +26,9 @@ import tomllib
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
 
 from facelib import config
 

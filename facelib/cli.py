@@ -23,8 +23,9 @@ import signal
 import sys
 import traceback
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main", "build_parser"]
 
@@ -148,13 +149,15 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
                                     f"({', '.join(paintings)})")
     for path in [args.content] + ([args.mask] if args.mask else []):
         if not Path(path).is_file():
-            raise FileNotFoundError(f"image file {path} does not exist" + (" (or is a folder)" if Path(path).exists() else ""))
+            raise FileNotFoundError(f"image file {path} does not exist"
+                                    + (" (or is a folder)" if Path(path).exists() else ""))
     return styles
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
     styles = _check_stylize_args(args)
-    from facelib import images as data, nst
+    from facelib import images as data
+    from facelib import nst
 
     content = data.read_image(args.content)
     size = args.size
@@ -187,7 +190,7 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _open_db(path: str):  # type: ignore[no-untyped-def]
+def _open_db(path: str):
     from facelib.face_database import FaceDatabase
 
     return FaceDatabase.load(path)
@@ -241,7 +244,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
     for image in args.images:
         try:
             results.append(_identify_one(db, image, args.threshold, args.all_faces))
-        except Exception as exc:  # noqa: BLE001 - each photo gets its own result or error line
+        except Exception as exc:
             if args.debug:
                 traceback.print_exc()
             results.append({"image": image, "error": _error_line(exc, image)})
@@ -326,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "painting of the registry (e.g. starry-night; `facelib doctor` lists them).")
     s.add_argument("content", help="the photo (content image)")
     s.add_argument("style", nargs="?", help="the painting: an image file or a registry name (starry-night, ...)")
-    s.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...: the format follows the suffix)")
+    s.add_argument("-o", "--output", required=True,
+                   help="output image (.png, .jpg, ...: the format follows the suffix)")
     s.add_argument("--style", dest="styles", action="append", metavar="STYLE[:WEIGHT]",
                    help="a painting with its weight, repeatable: --style a.jpg:0.7 --style b.jpg:0.3")
     s.add_argument("--preset", default="auto", metavar="PRESET",
@@ -391,7 +395,8 @@ def _error_line(exc: BaseException, subject: str | None = None) -> str:
     if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
         return str(exc).strip()
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
-        return f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); try smaller photos or fewer at once"
+        return (f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); "
+                "try smaller photos or fewer at once")
     return f"{about}{type(exc).__name__}: {first or 'no details'} (run with --debug for the traceback)"
 
 
@@ -426,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return func(args)
             finally:
                 _show_warnings(args.command, caught)
-    except Exception as exc:  # noqa: BLE001 - every error is exit 2 with one line (the promise in --help)
+    except Exception as exc:
         if args.debug:
             traceback.print_exc()
         subject = getattr(args, "image", None) or (args.images[0] if len(getattr(args, "images", [])) == 1 else None)

@@ -291,9 +291,8 @@ def detect_and_align(images: Sequence[ImageLike], *, size: int = 160, margin: fl
 
 def _chunks(images: list, chunk: int, progress: bool | None):
     """``(photos, their RGB arrays)`` ``chunk`` at a time, with an optional progress bar."""
-    from facelib.progress import tqdm
-
     from facelib import config
+    from facelib.progress import tqdm
 
     show = config.settings.progress if progress is None else progress
     for start in tqdm(range(0, len(images), chunk), desc="detecting", unit="batch", leave=False,

@@ -177,7 +177,8 @@ def warp_to_template(rgb: np.ndarray, keypoints: np.ndarray, template: np.ndarra
 
     m = similarity_transform(keypoints, np.asarray(template) * size)
     inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
-    out = Image.fromarray(rgb).transform((size, size), Image.AFFINE, tuple(inv.ravel()), resample=Image.BILINEAR)
+    out = Image.fromarray(rgb).transform((size, size), Image.Transform.AFFINE, tuple(inv.ravel()),
+                                  resample=Image.Resampling.BILINEAR)
     return np.asarray(out)
 
 
@@ -224,6 +225,8 @@ class Encoder:
     """Common part: photo handling, detection, the ``on_no_face`` policy. Subclasses encode."""
 
     # set by the subclasses (dataclass fields): name, dim, threshold, not_found
+    name: str
+    threshold: float
 
     def _align(self, rgb: np.ndarray, keypoints: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -237,8 +240,8 @@ class Encoder:
         if on_no_face not in ("raise", "centre"):
             raise ValueError(f"on_no_face must be 'raise' or 'centre'; got {on_no_face!r}")
         if isinstance(photos, (str, os.PathLike, Image.Image)) or (isinstance(photos, np.ndarray) and photos.ndim == 3):
-            photos = [photos]  # type: ignore[list-item]
-        photos = list(photos)  # type: ignore[arg-type]
+            photos = [photos]
+        photos = list(photos)
         rgbs = [to_rgb_uint8(p) for p in photos]
         keys = [_photo_key(p, r) for p, r in zip(photos, rgbs)] if cache else None
         dets = detect_photos(rgbs, keys=keys, progress=progress)
@@ -290,7 +293,7 @@ class Encoder:
         return np.stack(aligned) if aligned else np.zeros((0, self.size, self.size, 3), np.uint8)  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
-        return f"<facelib encoder {self.name!r}: {self.dim}-d, τ = {self.threshold:.3f}>"
+        return f"<facelib encoder {self.name!r}: {self.dim}-d, τ = {self.threshold:.3f}>"  # type: ignore[attr-defined]  # dim: a field or a property of each subclass
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -380,7 +383,8 @@ class FusedEncoder(Encoder):
 
 
 # ----------------------------------------------------------------------------- networks
-def _batched(model: Any, prep: Callable[[np.ndarray], np.ndarray], batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
+def _batched(model: Any, prep: Callable[[np.ndarray], np.ndarray],
+             batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
     import tensorflow as tf
 
     shape = tuple(model.input_shape[1:])

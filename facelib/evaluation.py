@@ -167,9 +167,8 @@ def encode(encoder: Callable[..., Any], x: np.ndarray, batch_size: int = 64, *,
     Raises:
         ValueError: ``x`` is empty.
     """
-    from facelib.progress import tqdm
-
     from facelib import config
+    from facelib.progress import tqdm
 
     if len(x) == 0:
         raise ValueError("no images to encode (x is empty)")

@@ -23,8 +23,8 @@ import re
 import time
 import warnings
 import zipfile
-from pathlib import Path
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,7 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only; mypy checks Linux
 else:
     import fcntl
 
@@ -158,7 +158,7 @@ def _quoted(image: ImageLike) -> str:
 def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
     if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
         return [images]
-    return list(images)  # type: ignore[arg-type]
+    return list(images)
 
 
 class FaceDatabase:
@@ -184,9 +184,9 @@ class FaceDatabase:
     ``len(db)`` is the number of people.
     """
 
-    def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,  # type: ignore[no-untyped-def]
+    def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,
                  threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128",
-                 encoder=None) -> None:  # type: ignore[no-untyped-def]
+                 encoder=None) -> None:
         from facelib.models.inception_resnet import PREPROCESSING
 
         if preprocessing not in PREPROCESSING:
@@ -213,7 +213,7 @@ class FaceDatabase:
 
     # ----------------------------------------------------------------- basics
     @property
-    def model(self):  # type: ignore[no-untyped-def]
+    def model(self):
         """The encoder, loaded on first use (shared by every database of this process)."""
         if self._model is None:
             self._model = default_model(self.model_name)
@@ -314,8 +314,8 @@ class FaceDatabase:
         return len(enc)
 
     @classmethod
-    def enroll(cls, path: str | os.PathLike, name: str, images: Sequence[ImageLike] | ImageLike, *, model=None,  # type: ignore[no-untyped-def]
-               progress: bool | None = None, **options: Any) -> tuple[int, "FaceDatabase"]:
+    def enroll(cls, path: str | os.PathLike, name: str, images: Sequence[ImageLike] | ImageLike, *, model=None,
+               progress: bool | None = None, **options: Any) -> tuple[int, FaceDatabase]:
         """Add photos of ``name`` to the database *file* ``path``, safe against simultaneous enrolments.
 
         The photos are encoded first (the slow part) without holding the lock; then, under the
@@ -338,7 +338,7 @@ class FaceDatabase:
 
     @classmethod
     @contextlib.contextmanager
-    def _updating(cls, path: Path, like: "FaceDatabase") -> Iterator["FaceDatabase"]:
+    def _updating(cls, path: Path, like: FaceDatabase) -> Iterator[FaceDatabase]:
         """Under the writers' lock: the database as on disk now (or empty, set up like ``like``); saved on exit."""
         with _writer_lock(path):
             if path.exists():
@@ -393,7 +393,8 @@ class FaceDatabase:
                 near = [n for n, e in rows if float(np.linalg.norm(e - row)) < SAME_FACE_DISTANCE]
                 if near:
                     warnings.warn(f"{what} is the same face as a photo enrolled for '{near[0]}'"
-                                  + ("" if near[0] == name else f" (one face under two names: '{near[0]}' and '{name}')"),
+                                  + ("" if near[0] == name
+                                     else f" (one face under two names: '{near[0]}' and '{name}')"),
                                   FaceDatabaseWarning, stacklevel=3)
             if s:
                 seen[s] = name
@@ -514,7 +515,9 @@ class FaceDatabase:
 
         if encodings is None and images is None:
             enc = np.concatenate([self._encodings[n] for n in self._names]) if self._names else np.zeros((0, 128))
-            lab = np.concatenate([[i] * len(self._encodings[n]) for i, n in enumerate(self._names)]) if self._names else []
+            lab: np.ndarray | list[int] = (
+                np.concatenate([[i] * len(self._encodings[n]) for i, n in enumerate(self._names)])
+                if self._names else [])
         else:
             if labels is None:
                 raise ValueError("calibrate needs labels (one person label per photo)")
@@ -559,7 +562,7 @@ class FaceDatabase:
         return atomic_write(path, write)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model=None) -> "FaceDatabase":  # type: ignore[no-untyped-def]
+    def load(cls, path: str | os.PathLike, model=None) -> FaceDatabase:
         """Read a database written by :meth:`save` (``np.load(allow_pickle=False)``).
 
         Raises:
@@ -570,7 +573,8 @@ class FaceDatabase:
         if path.is_dir():
             raise ValueError(f"'{path}' is a directory, not a face database file")
         if not path.is_file():
-            raise FileNotFoundError(f"face database '{path}' does not exist (create it with `facelib enroll {path} NAME IMG...`)")
+            raise FileNotFoundError(f"face database '{path}' does not exist "
+                                    f"(create it with `facelib enroll {path} NAME IMG...`)")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"][()])) if "meta" in z.files else None
@@ -583,7 +587,8 @@ class FaceDatabase:
         except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as exc:
             raise ValueError(f"'{path}' is not a readable face database file ({type(exc).__name__}: {exc})") from None
         if meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"'{path}' has face-database format version {meta.get('version')!r}; this facelib reads {_FORMAT_VERSION}")
+            raise ValueError(f"'{path}' has face-database format version {meta.get('version')!r}; "
+                             f"this facelib reads {_FORMAT_VERSION}")
         settings, names, sources, enc = _check_contents(path, meta, raw_enc, raw_owner)
         try:
             db = cls(model, **settings)

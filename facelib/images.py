@@ -32,7 +32,7 @@ def _upright(img: Image.Image) -> Image.Image:
     """``img`` turned as its EXIF orientation says (a phone photo stored sideways is read upright)."""
     try:
         orientation = img.getexif().get(_ORIENTATION, 1)
-    except Exception:  # noqa: BLE001 - a damaged EXIF block is no reason to refuse the pixels
+    except Exception:
         return img
     return ImageOps.exif_transpose(img) if orientation not in (None, 1) else img
 
@@ -85,7 +85,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             img.load()
             return _pil_to_rgb(img)
     except Image.DecompressionBombError:
-        raise ValueError(f"'{path}' is {_pixel_size(path)} pixels, more than the {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
+        raise ValueError(f"'{path}' is {_pixel_size(path)} pixels, "
+                         f"more than the {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
                          "megapixels facelib reads (Pillow's decompression-bomb limit); resize it first") from None
     except UnidentifiedImageError:
         raise ValueError(f"'{path}' is not an image file Pillow can read (corrupt or another format)") from None
@@ -100,7 +101,7 @@ def _pixel_size(path: Path) -> str:
         Image.MAX_IMAGE_PIXELS = None
         with Image.open(path) as img:
             return f"{img.width}x{img.height}"
-    except Exception:  # noqa: BLE001 - only for the message
+    except Exception:
         return "too many"
     finally:
         Image.MAX_IMAGE_PIXELS = limit

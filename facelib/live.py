@@ -78,7 +78,8 @@ def decode_frame(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarra
             im.load()
             return np.asarray(im.convert("RGB"))
     except (OSError, Image.DecompressionBombError, SyntaxError) as err:
-        raise ValueError(f"the frame ({len(raw)} bytes starting {raw[:4].hex()}) is not a JPEG/PNG image: {err}") from None
+        raise ValueError(f"the frame ({len(raw)} bytes starting {raw[:4].hex()}) "
+                         f"is not a JPEG/PNG image: {err}") from None
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
@@ -425,7 +426,7 @@ class FrameProcessor:
         self._job = None
         try:
             value = job["future"].result()
-        except Exception as err:  # noqa: BLE001 - a failing worker must not stop the camera
+        except Exception as err:
             result.message = f"{job['kind']} failed: {type(err).__name__}: {err}"
             return False
         if job["kind"] == "detect":
@@ -586,7 +587,8 @@ class LiveLoop:
         max_age: see :class:`LatestFrame`.
     """
 
-    def __init__(self, processor: FrameProcessor, on_result: Callable[[LiveResult], None], *, max_age: float = 0.5) -> None:
+    def __init__(self, processor: FrameProcessor, on_result: Callable[[LiveResult], None], *,
+                 max_age: float = 0.5) -> None:
         self.processor = processor
         self.on_result = on_result
         self.frames = LatestFrame(max_age)
@@ -632,7 +634,7 @@ class LiveLoop:
                 continue
             try:
                 result = self.processor.process(slot.data, slot.seq, still=slot.still)
-            except Exception as err:  # noqa: BLE001 - report in the widget, keep the camera going
+            except Exception as err:
                 result = LiveResult(seq=slot.seq, error=f"{type(err).__name__}: {err}")
             self.processed += 1
             self._times = [t for t in self._times[-40:]] + [time.monotonic()]
@@ -726,7 +728,8 @@ def make_clip(photos: Sequence[np.ndarray], frames_per_photo: int = 20, *, size:
     width, height = size
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
-    bg = np.stack([70 + 40 * xx / width, 80 + 30 * yy / height, 95 + 20 * (xx + yy) / (width + height)], -1).astype(np.uint8)
+    bg = np.stack([70 + 40 * xx / width, 80 + 30 * yy / height, 95 + 20 * (xx + yy) / (width + height)],
+                  -1).astype(np.uint8)
     frames = []
     t = 0
     for photo in photos:

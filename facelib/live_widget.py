@@ -162,7 +162,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
             secs: Any = history.get("seconds", 0.0)
             secs = secs[-1] if isinstance(secs, (list, tuple)) and secs else secs
             self.status = f"snapshot painted in {float(secs or 0.0):.0f} s"
-        except Exception as err:  # noqa: BLE001 - shown in the widget
+        except Exception as err:
             self.status = f"snapshot failed: {type(err).__name__}: {err}"
 
     def close(self) -> None:

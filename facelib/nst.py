@@ -22,23 +22,21 @@ module (the style targets' Gram matrices are computed once and passed to
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import tensorflow as tf
 
+# ``stylize``, ``Preset``, ``PRESETS``, ``prepare_image`` and ``evaluate_costs`` are re-exported lazily
+# from facelib.style_transfer by ``__getattr__`` below (style_transfer imports this module).
 __all__ = [
     "COURSE_STYLE_LAYERS",
-    "PRESETS",
-    "Preset",
     "compute_content_cost",
     "compute_layer_style_cost",
     "compute_style_cost",
-    "evaluate_costs",
     "gram_matrix",
     "layer_style_cost_from_gram",
-    "prepare_image",
     "style_gram",
-    "stylize",
     "total_cost",
     "total_variation_cost",
     "train_step",
@@ -192,7 +190,8 @@ def total_variation_cost(G: tf.Tensor) -> tf.Tensor:
 def train_step(generated_image: tf.Variable, vgg_model_outputs: Any, a_C: Sequence[tf.Tensor],
                a_S: Sequence[tf.Tensor], style_layers: Sequence[tuple[str, float]], optimizer: Any,
                alpha: float = 10, beta: float = 40) -> tf.Tensor:
-    """One step of gradient descent on the pixels, :math:`G := G - \\eta\\, \\partial J/\\partial G` (the lesson's exercise).
+    """One step of gradient descent on the pixels, :math:`G := G - \\eta\\, \\partial J/\\partial G`
+    (the lesson's exercise).
 
     Under a ``tf.GradientTape``: the activations of :math:`G`, :math:`J = \\alpha J_{content} + \\beta J_{style}`;
     then :math:`\\partial J/\\partial G` (not :math:`\\partial J/\\partial W`: the network stays frozen),

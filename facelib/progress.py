@@ -56,7 +56,7 @@ def _notebook_class() -> type:
     from IPython.display import display
     from tqdm.notebook import tqdm as notebook_tqdm
 
-    class CleanNotebookBar(notebook_tqdm):  # type: ignore[misc, valid-type]
+    class CleanNotebookBar(notebook_tqdm):
         """tqdm's widget bar, displayed under a handle that closing turns into plain text."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

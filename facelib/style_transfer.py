@@ -18,15 +18,23 @@ import functools
 import math
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from facelib.nst import (COURSE_STYLE_LAYERS, _layer_weights, compute_content_cost, layer_style_cost_from_gram,
-                         style_gram, total_cost, total_variation_cost)
+from facelib.nst import (
+    COURSE_STYLE_LAYERS,
+    _layer_weights,
+    compute_content_cost,
+    layer_style_cost_from_gram,
+    style_gram,
+    total_cost,
+    total_variation_cost,
+)
 
 __all__ = ["MAX_SIZE", "PRESETS", "Preset", "evaluate_costs", "face_weights", "painting_names", "prepare_image",
            "resolve_style", "stylize"]
@@ -229,7 +237,7 @@ class Preset:
         if not isinstance(self.preserve_color, (bool, np.bool_)):
             raise ValueError(f"preserve_color must be True or False, got {self.preserve_color!r}")
 
-    def replace(self, **overrides: Any) -> "Preset":
+    def replace(self, **overrides: Any) -> Preset:
         """A copy with some fields changed (``None`` values are ignored); unknown names raise ``ValueError``."""
         fields = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(overrides) - fields)
@@ -278,7 +286,7 @@ def _resolve_precision(precision: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _feature_model(layers: tuple[str, ...], precision: str):  # type: ignore[no-untyped-def]
+def _feature_model(layers: tuple[str, ...], precision: str):
     """The VGG19 feature model, built once per (layers, precision)."""
     import keras
 
@@ -506,7 +514,8 @@ def face_weights(image: Any, boost: float = 8.0) -> np.ndarray | None:
 
 
 def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
-            mask: Any = None, content_weights: Any = None, callback: Callable[[int, np.ndarray, Mapping[str, float]], None] | None = None,
+            mask: Any = None, content_weights: Any = None,
+            callback: Callable[[int, np.ndarray, Mapping[str, float]], None] | None = None,
             callback_every: int = 10, seed: int = 0, jit_compile: bool = False,
             **overrides: Any) -> tuple[np.ndarray, dict[str, list[float]]]:
     """Generate an image with the content of ``content`` and the style of ``style``.
@@ -571,9 +580,8 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
     model = _feature_model(names, prec)
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": [], "time": []}
-    from facelib.progress import tqdm
-
     from facelib import config
+    from facelib.progress import tqdm
 
     stages = _stages(r, content_full.shape, need)
     total_steps = sum(n for _, n in stages)

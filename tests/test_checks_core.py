@@ -67,7 +67,8 @@ def test_gradient_case_rejects_numpy_and_cut_tapes():
     numpy_answer = gradient_case("numpy", lambda a: np.sum(np.square(a)), [x])
     assert not numpy_answer.ok and GRADIENT_HINT in numpy_answer.detail and "not a tf.Tensor" in numpy_answer.detail
     rewrapped = gradient_case("re-wrapped", lambda a: tf.constant(np.sum(np.asarray(a) ** 2)), [x])
-    assert not rewrapped.ok and GRADIENT_HINT in rewrapped.detail and "no gradient reaches input(s) [0]" in rewrapped.detail
+    assert (not rewrapped.ok and GRADIENT_HINT in rewrapped.detail
+            and "no gradient reaches input(s) [0]" in rewrapped.detail)
     # a gradient to the first input only: the second is disconnected
     partial = gradient_case("partial", lambda a, b: tf.reduce_sum(a) + float(np.sum(b)), [x, x], wrt=(0, 1))
     assert not partial.ok and "[1]" in partial.detail

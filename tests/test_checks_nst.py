@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -116,7 +117,8 @@ def test_style_cost_accepts_the_course_signature_and_rejects_mistakes(capsys: py
         return tf.reduce_mean([w * nst.compute_layer_style_cost(s, g) for (_, w), s, g in zip(STYLE_LAYERS, S, G)])
 
     def numpy_sum(S, G, STYLE_LAYERS):  # type: ignore[no-untyped-def]
-        return float(np.sum([w * nst.compute_layer_style_cost(s, g).numpy() for (_, w), s, g in zip(STYLE_LAYERS, S, G)]))
+        return float(np.sum([w * nst.compute_layer_style_cost(s, g).numpy()
+                             for (_, w), s, g in zip(STYLE_LAYERS, S, G)]))
 
     _fails(checks.check_compute_style_cost, content_layer_kept, capsys, "content activation last")
     _fails(checks.check_compute_style_cost, weights_ignored, capsys, "times its λ")
@@ -133,7 +135,8 @@ def _make_train_step(*, clip: bool = True, sign: float = 1.0, fresh_optimizer: b
             J_content = nst.compute_content_cost(a_C[-1], a_G[-1])
             if numpy_cost:
                 J_style, J_content = J_style.numpy(), J_content.numpy()
-            J = nst.total_cost(J_content, J_style, beta, alpha) if swap else nst.total_cost(J_content, J_style, alpha, beta)
+            J = (nst.total_cost(J_content, J_style, beta, alpha) if swap
+                 else nst.total_cost(J_content, J_style, alpha, beta))
         grad = tape.gradient(J, generated_image)
         opt = keras.optimizers.Adam(learning_rate=0.01) if fresh_optimizer else optimizer
         opt.apply_gradients([(sign * grad, generated_image)])

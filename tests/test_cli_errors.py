@@ -25,7 +25,7 @@ from facelib.verification import FaceDatabase
 RED, BLUE, GREEN = (200, 40, 40), (40, 40, 200), (40, 200, 40)
 
 
-def toy_encode(self, images, *, progress=None):  # noqa: ARG001 - same signature as FaceDatabase.encode
+def toy_encode(self, images, *, progress=None):
     """Unit-norm (m, 128) rows from each photo's mean colour (through the real image reader)."""
     if not isinstance(images, (list, tuple)):
         images = [images]
@@ -56,7 +56,8 @@ def house(tmp_path):
     """A database with Ann (2 red photos) and Bob (1 blue photo), made through the CLI."""
     db = tmp_path / "house.db"
     FaceDatabase(model=object(), detect=False).save(db)  # whole photos are faces: no MTCNN in these tests
-    assert cli.main(["enroll", str(db), "Ann", photo(tmp_path, "ann1.png", RED, 1), photo(tmp_path, "ann2.png", RED, 2)]) == 0
+    assert cli.main(["enroll", str(db), "Ann", photo(tmp_path, "ann1.png", RED, 1),
+                     photo(tmp_path, "ann2.png", RED, 2)]) == 0
     assert cli.main(["enroll", str(db), "Bob", photo(tmp_path, "bob1.png", BLUE, 3)]) == 0
     return db
 
@@ -83,7 +84,8 @@ def test_enroll_counts_people_and_photos_in_english(tmp_path, capsys):
     assert cli.main(["enroll", str(db), "Ann", photo(tmp_path, "a.png", RED)]) == 0
     assert "enrolled 1 photo of 'Ann'; " in capsys.readouterr().out
     out = capsys.readouterr().out
-    assert cli.main(["enroll", str(db), "Bob", photo(tmp_path, "b1.png", BLUE, 1), photo(tmp_path, "b2.png", BLUE, 2)]) == 0
+    assert cli.main(["enroll", str(db), "Bob", photo(tmp_path, "b1.png", BLUE, 1),
+                     photo(tmp_path, "b2.png", BLUE, 2)]) == 0
     out = capsys.readouterr().out
     assert "enrolled 2 photos of 'Bob'" in out and "now holds 2 people" in out
     db2 = tmp_path / "one.db"
@@ -152,7 +154,8 @@ def _png_header_only(path: Path, width: int, height: int) -> str:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+                     + chunk(b"IEND", b""))
     return str(path)
 
 
@@ -188,7 +191,8 @@ def test_identify_reports_every_photo_and_exits_2_if_one_failed(house, tmp_path,
 
 
 def test_json_is_valid_even_when_the_encoder_returns_nan(house, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(FaceDatabase, "encode", lambda self, images, progress=None: np.full((1, 128), np.nan, np.float32))
+    monkeypatch.setattr(FaceDatabase, "encode",
+                        lambda self, images, progress=None: np.full((1, 128), np.nan, np.float32))
     img = photo(tmp_path, "q.png", RED)
     assert cli.main(["identify", str(house), img, "--json"]) == 2
     (row,) = strict_json(capsys.readouterr().out)

@@ -141,7 +141,8 @@ def _fake_sample(m: int = 5, side: int = 64):
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(m, side, side, 3), dtype=np.uint8)
-    return ImageNetSample(images, np.arange(m), tuple(f"n{i:08d}" for i in range(m)), tuple(f"class{i}" for i in range(m)))
+    return ImageNetSample(images, np.arange(m), tuple(f"n{i:08d}" for i in range(m)),
+                          tuple(f"class{i}" for i in range(m)))
 
 
 def test_imagenet_pool_one_crop_per_photo_then_cycles() -> None:

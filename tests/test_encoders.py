@@ -159,6 +159,6 @@ def test_cli_encoder_is_stored_and_not_mixed(photos, tmp_path, capsys):
     assert FaceDatabase.load(db).encoder_name == "dlib"
     assert cli.main(["enroll", str(db), "b", str(paths[2])]) == 0  # the stored encoder is used
     assert cli.main(["enroll", str(db), "c", str(paths[4]), "--encoder", "facenet"]) == 2
-    assert "holds encodings of encoder dlib; --encoder facenet cannot be mixed" in capsys.readouterr().err
+    assert "holds encodings of encoder 'dlib'; --encoder facenet cannot be mixed" in capsys.readouterr().err
     assert cli.main(["identify", str(db), str(paths[1]), "--json"]) == 0
     assert '"identity": "a"' in capsys.readouterr().out

@@ -11,6 +11,7 @@ from PIL import Image
 
 from facelib import images, verification
 from facelib.detect import NoFaceFoundError
+from facelib.evaluation import accepts
 from facelib.face_database import FaceDatabase
 from facelib.verification import default_model, img_to_encoding
 
@@ -54,9 +55,11 @@ def test_one_shot_identification_and_unknown_people(encodings, labels, paths):
         if k < 5:
             correct += name == paths[np.flatnonzero(labels == k)[0]].parent.name
         else:
-            unknown_refused += dists[name] >= db.threshold
+            unknown_refused += not accepts(dists[name], db.threshold)
     assert correct >= 48  # of 50 (5 enrolled photos match themselves)
-    assert unknown_refused >= 45  # of 50 strangers
+    # calibrate picks the equal-error-rate τ (false accepts = false rejects per pair, lesson 01), not the
+    # accuracy-maximising one of mostly-impostor pairs; a stranger meets 5 residents, so some get in.
+    assert unknown_refused >= 40  # of 50 strangers
 
 
 def test_identify_and_verify_on_photos(paths, labels, encodings):

@@ -153,6 +153,10 @@ def test_a_model_name_that_is_also_a_file_is_never_opened(tmp_path, monkeypatch)
     Path("facenet-keras-128").write_bytes(b"zeroed weights")
     db = FaceDatabase.load(write_db(tmp_path / "ok.db"))
     opened = []
+    from facelib import face_database
+
+    # the process-wide cache may hold a model loaded by an earlier test: go through the loader itself
+    monkeypatch.setattr(face_database, "default_model", face_database.default_model.__wrapped__)
     monkeypatch.setattr(assets, "fetch", lambda name, **k: opened.append(name) or (_ for _ in ()).throw(
         assets.AssetUnavailableError("stop here")))
     with pytest.raises(assets.AssetUnavailableError):
@@ -325,7 +329,8 @@ def test_several_faces_use_the_main_one_and_say_so(monkeypatch):
     monkeypatch.setattr(det, "detect_faces", lambda rgb, **k: [small, big])
     monkeypatch.setattr(det, "align", lambda rgb, face, **k: np.full((160, 160, 3), 1 if face is big else 2, np.uint8))
     ann, bob = unit_rows(2)
-    monkeypatch.setattr(fdb, "encode_faces", lambda faces, model, **k: np.stack([ann if f[0, 0, 0] == 1 else bob for f in faces]))
+    monkeypatch.setattr(fdb, "encode_faces",
+                        lambda faces, model, **k: np.stack([ann if f[0, 0, 0] == 1 else bob for f in faces]))
     db = FaceDatabase(model=object())
     db.add_encodings("Ann", ann[None])
     db.add_encodings("Bob", bob[None])

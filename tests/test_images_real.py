@@ -81,7 +81,8 @@ def test_a_decompression_bomb_names_the_file_and_its_size(tmp_path):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     bomb = tmp_path / "bomb.png"
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
-    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+                     + chunk(b"IEND", b""))
     with pytest.raises(ValueError, match=r"bomb.png' is 20000x20000 pixels"):
         images.read_image(bomb)
     assert Image.MAX_IMAGE_PIXELS == 89478485 or Image.MAX_IMAGE_PIXELS  # the global limit is left as it was

@@ -306,7 +306,8 @@ def test_snapshot_goes_to_style_transfer(db, clip):
 
     from facelib.live_widget import LiveDoorWidget
 
-    w = LiveDoorWidget(db, processor_options={"async_detect": False}, stylize_options={"steps": 2, "coarse_steps": 0, "size": 64})
+    w = LiveDoorWidget(db, processor_options={"async_detect": False},
+                       stylize_options={"steps": 2, "coarse_steps": 0, "size": 64})
     try:
         w.snapshot(wait=True)
         assert w.status.startswith("no frame yet") and w.stylized == b""

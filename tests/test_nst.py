@@ -52,7 +52,8 @@ def test_layer_style_cost_against_numpy() -> None:
     # style ignores *where* things are: shuffling positions leaves the Gram matrix, so the cost, unchanged
     perm = np.random.default_rng(0).permutation(15)
     shuffled = a_G.reshape(1, 15, 4)[:, perm].reshape(1, 3, 5, 4)
-    assert nst.compute_layer_style_cost(tf.constant(a_S), tf.constant(shuffled)).numpy() == pytest.approx(expected, rel=1e-4)
+    assert (nst.compute_layer_style_cost(tf.constant(a_S), tf.constant(shuffled)).numpy()
+            == pytest.approx(expected, rel=1e-4))
 
 
 def test_style_cost_weights_layers() -> None:
@@ -186,7 +187,8 @@ def test_evaluate_costs_matches_the_formulas(tiny: tuple[np.ndarray, np.ndarray]
     J_style = 0.0
     for s_, g_ in zip(aS[:-1], aG[:-1]):
         _, h, w, c = s_.shape
-        d = np.einsum("pk,pj->kj", s_.reshape(-1, c), s_.reshape(-1, c)) - np.einsum("pk,pj->kj", g_.reshape(-1, c), g_.reshape(-1, c))
+        d = (np.einsum("pk,pj->kj", s_.reshape(-1, c), s_.reshape(-1, c))
+             - np.einsum("pk,pj->kj", g_.reshape(-1, c), g_.reshape(-1, c)))
         J_style += 0.2 * (d**2).sum() / (4 * c**2 * (h * w) ** 2)
     assert costs["content"] == pytest.approx(J_content, rel=1e-3)
     assert costs["style"] == pytest.approx(J_style, rel=1e-3)
@@ -194,14 +196,16 @@ def test_evaluate_costs_matches_the_formulas(tiny: tuple[np.ndarray, np.ndarray]
 
 
 def test_self_checks_accept_the_formulas_and_reject_mistakes(capsys: pytest.CaptureFixture) -> None:
-    from facelib.checks import CheckFailed, nst as checks
+    from facelib.checks import CheckFailed
+    from facelib.checks import nst as checks
 
     assert checks.check_compute_content_cost(nst.compute_content_cost)
     assert checks.check_gram_matrix(nst.gram_matrix)
     assert checks.check_compute_layer_style_cost(nst.compute_layer_style_cost)
     assert checks.check_total_cost(nst.total_cost)
     with pytest.raises(CheckFailed):  # forgot the 1/4
-        checks.check_compute_content_cost(lambda a, b: tf.reduce_sum(tf.square(a - b)) / tf.cast(tf.size(a), tf.float32))
+        checks.check_compute_content_cost(
+            lambda a, b: tf.reduce_sum(tf.square(a - b)) / tf.cast(tf.size(a), tf.float32))
     with pytest.raises(CheckFailed):  # the lecture notes' typo: a difference instead of a sum
         checks.check_total_cost(lambda Jc, Js, alpha=10, beta=40: alpha * Jc - beta * Js)
     with pytest.raises(CheckFailed):  # A^T A instead of A A^T: wrong shape

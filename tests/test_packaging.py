@@ -4,10 +4,9 @@ two commands are the ones CI runs."""
 import re
 import tomllib
 
+from conftest import REPO
 from packaging.markers import Marker
 from packaging.requirements import Requirement
-
-from conftest import REPO
 
 
 def _pins() -> dict[str, Requirement]:

@@ -48,7 +48,8 @@ def test_inside_an_output_widget_it_is_a_text_bar_on_stdout():
         "import sys\nimport ipywidgets as w\nfrom facelib.progress import tqdm\nout = w.Output()\n"
         "with out:\n    inside = tqdm(range(2), disable=False)\n"
         "outside = tqdm(range(2), disable=False)\n"
-        "print(type(inside).__module__, getattr(inside.fp, \"_wrapped\", inside.fp) is sys.stdout, type(outside).__name__)\n"
+        "print(type(inside).__module__, getattr(inside.fp, \"_wrapped\", inside.fp) is sys.stdout, "
+        "type(outside).__name__)\n"
         "inside.close(); outside.close()")
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     assert "tqdm.std True CleanNotebookBar" in text, outputs

@@ -107,8 +107,8 @@ def test_solution_passes_its_check(path, cell_id, monkeypatch, capsys):
     monkeypatch.chdir(path.parent)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     namespace: dict = {"__name__": "__main__"}
-    exec(compile(_code(setup.source), f"{path.name}:set-up", "exec"), namespace)  # noqa: S102
-    exec(compile(blocks[0], f"{path.name}:{cell_id}", "exec"), namespace)  # noqa: S102
+    exec(compile(_code(setup.source), f"{path.name}:set-up", "exec"), namespace)
+    exec(compile(blocks[0], f"{path.name}:{cell_id}", "exec"), namespace)
     functions = [namespace[n] for n in _names(cell)]
     capsys.readouterr()
     verdict = getattr(facelib.checks, meta["check"])(*functions)
@@ -148,4 +148,5 @@ def test_stored_check_outputs_say_not_attempted(path):
         text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
         assert "not attempted yet" in text, (f"{path.name} cell {cell.get('id')} calls {_check_calls(cell.source)} "
                                              f"but its stored output is {text[:200]!r}, not 'not attempted yet'")
-        assert "✓" not in text and "passed" not in text, f"{path.name} cell {cell.get('id')} stores a pass: {text[:300]!r}"
+        assert "✓" not in text and "passed" not in text, (f"{path.name} cell {cell.get('id')} "
+                                                          f"stores a pass: {text[:300]!r}")

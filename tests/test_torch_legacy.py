@@ -102,7 +102,7 @@ def test_rejects_any_other_global_without_running_it(tmp_path: Path) -> None:
 def test_rejects_truncated_files(sample: tuple[Path, dict], tmp_path: Path) -> None:
     path, _ = sample
     data = path.read_bytes()
-    for cut, where in ((len(data) - 7, "data"), (len(data) - 80 * 4 - 3, "data"), (200, "pickle"), (3, "header")):
+    for cut, _where in ((len(data) - 7, "data"), (len(data) - 80 * 4 - 3, "data"), (200, "pickle"), (3, "header")):
         bad = tmp_path / f"cut{cut}.bin"
         bad.write_bytes(data[:cut])
         with pytest.raises(ValueError, match="truncated"):

@@ -37,7 +37,8 @@ def nst_figure() -> None:
     style = data.read_image(assets.fetch("style-starry-night"))
     image, _ = nst.stylize(content, style, preset="classroom", size=256)
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
-    for ax, img, title in zip(axes, (content, style, image), ("content C", "style S", "generated G (classroom preset)")):
+    for ax, img, title in zip(axes, (content, style, image),
+                              ("content C", "style S", "generated G (classroom preset)")):
         ax.imshow(img)
         ax.set_title(title)
         ax.axis("off")

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout before `pip install -e .` is visible
 
-from facelib._quiet import QUIET_ENV
+from facelib._quiet import QUIET_ENV  # noqa: E402 - after the sys.path insert above: runs before install
 
 OVERRIDES = ROOT / "tools" / "lab" / "overrides.json"
 

@@ -13,8 +13,7 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import (GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case,
-                                 report)
+from facelib.checks.core import GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case, report
 
 __all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
            "report"]

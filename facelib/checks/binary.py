@@ -7,7 +7,7 @@ never with :mod:`facelib.siamese`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def check_chi2_features(student_fn: Callable[[np.ndarray, np.ndarray, float], np
     # non-negative encodings, eps=0: the lecture's formula (0.04/0.6, 0.16/0.8)
     expected_pos = np.array([[0.04 / 0.6, 0.16 / 0.8]])
 
-    def run():  # type: ignore[no-untyped-def]
+    def run():
         return [
             compare("signed encodings, eps=0.01", expected, student_fn(fa, fb, 0.01)),
             compare("non-negative encodings, eps=0 (lecture's formula)", expected_pos, student_fn(pos_a, pos_b, 0.0)),
@@ -39,7 +39,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _np_head(f1, f2, w, b, kind, eps):  # type: ignore[no-untyped-def]
+def _np_head(f1, f2, w, b, kind, eps):
     f1, f2, w = (np.asarray(t, np.float64) for t in (f1, f2, w))
     if kind == "abs":
         phi = np.abs(f1 - f2)
@@ -66,7 +66,7 @@ def check_verification_head(student_fn: Callable) -> Verdict:
     g1, g2 = (rng.normal(size=(5, 128)).astype(np.float32) * 0.1 for _ in range(2))
     w, b = rng.normal(size=128).astype(np.float32), -0.3
 
-    def run():  # type: ignore[no-untyped-def]
+    def run():
         import tensorflow as tf
 
         t = tf.constant

@@ -8,7 +8,7 @@ from the lecture's hand-worked numbers (14×1 * 16 filters of 5 → 10×16; 14×
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

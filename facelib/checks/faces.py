@@ -7,7 +7,7 @@ here (and all are reachable as ``facelib.checks.check_...``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from facelib.checks.binary import check_chi2_features, check_verification_head
 from facelib.checks.core import Verdict, compare, report
@@ -34,7 +34,7 @@ def check_false_alarm_probability(student_fn: Callable[[float, int], float]) -> 
         ((0.01, 100), 0.6339676587267709),       # the lecture's K = 100
     ]
 
-    def run():  # type: ignore[no-untyped-def]
+    def run():
         return [compare(f"far={far}, K={k}", expected, student_fn(far, k), rtol=1e-6, atol=1e-9)
                 for (far, k), expected in cases]
 

@@ -14,7 +14,7 @@ NumPy references on the same tensors keep 1e-4.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

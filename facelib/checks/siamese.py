@@ -7,7 +7,7 @@ never with :mod:`facelib.losses`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -8,7 +8,7 @@ the course (527.2598) or computed here by an independent brute-force NumPy loop 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +25,7 @@ COURSE_TRIPLET_LOSS = 527.2598
 COURSE_RTOL = 1e-4
 
 
-def course_triplet_inputs():  # type: ignore[no-untyped-def]
+def course_triplet_inputs():
     """The course's test input: ``tf.random.set_seed(1)``, then three ``(3, 128)`` normals with seed 1
     (means 6, 1, 3; standard deviations 0.1, 1, 4). Resets TensorFlow's global seed to 1.
     """
@@ -37,7 +37,7 @@ def course_triplet_inputs():  # type: ignore[no-untyped-def]
             tf.random.normal([3, 128], mean=3, stddev=4, seed=1))
 
 
-def _np_triplet(a, p, n, alpha):  # type: ignore[no-untyped-def]
+def _np_triplet(a, p, n, alpha):
     a, p, n = (np.asarray(t, np.float64) for t in (a, p, n))
     return float(np.sum(np.maximum(((a - p) ** 2).sum(-1) - ((a - n) ** 2).sum(-1) + alpha, 0.0)))
 
@@ -78,10 +78,11 @@ def check_triplet_loss(student_fn: Callable) -> Verdict:
         for what, trip, alpha, expected in hand:
             y_pred = tuple(tf.constant(t, tf.float32) for t in trip)
             out.append(compare(what, expected, student_fn(None, y_pred, alpha), rtol=1e-5, atol=1e-5))
-        out.append(compare("6 random 128-d triplets, alpha=0.2 (NumPy formula)", _np_triplet(*rand, 0.2),
+        expected_rand = _np_triplet(rand[0], rand[1], rand[2], 0.2)
+        out.append(compare("6 random 128-d triplets, alpha=0.2 (NumPy formula)", expected_rand,
                            student_fn(None, tuple(tf.constant(t) for t in rand), 0.2), rtol=1e-4, atol=1e-5))
 
-        def on_anchor(anchor):  # type: ignore[no-untyped-def]
+        def on_anchor(anchor):
             return student_fn(None, (anchor, tf.constant(rand[1]), tf.constant(rand[2])), 0.2)
 
         out.append(gradient_case("gradient flows to f(A) (6 random triplets)", on_anchor, [rand[0]],
@@ -177,8 +178,8 @@ def check_batch_hard_triplet_loss(student_fn: Callable) -> Verdict:
         ]:
             out.append(compare(f"{what} (brute-force loop)", _brute_force_batch_hard(lab, emb, margin),
                                student_fn(tf.constant(lab), tf.constant(emb), margin), rtol=1e-4, atol=1e-5))
-        out.append(gradient_case("gradient flows to the embeddings", lambda e: student_fn(tf.constant(pk_labels), e, 1.0),
-                                 [pk_emb]))
+        out.append(gradient_case("gradient flows to the embeddings",
+                                 lambda e: student_fn(tf.constant(pk_labels), e, 1.0), [pk_emb]))
         return out
 
     return report("check_batch_hard_triplet_loss", run)

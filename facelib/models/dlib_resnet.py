@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -66,8 +67,9 @@ DLIB_INPUT_SIZE = 150
 DLIB_MEANS = (122.782, 117.001, 104.298)
 #: Where MTCNN's five keypoints (:data:`facelib.detect.KEYPOINT_NAMES`: eyes, nose, mouth corners)
 #: fall inside dlib's 150×150 chip (``get_face_chip(size=150, padding=0.25)`` from dlib's own
-#: 5-point landmarks), in units of the chip side: the mean over 399 LFW View 1 photos (every 12th of the 4,992, both detectors found a face), made
-#: left-right symmetric, measured by ``tools/dlib_chip_template.py`` (re-checked by the tests).
+#: 5-point landmarks), in units of the chip side: the mean over 399 LFW View 1 photos (every 12th of the 4,992,
+#: both detectors found a face), made left-right symmetric, measured by ``tools/dlib_chip_template.py``
+#: (re-checked by the tests).
 DLIB_CHIP_TEMPLATE = np.array([[0.3201, 0.3011], [0.6799, 0.3011], [0.5000, 0.5121],
                                [0.3394, 0.6963], [0.6606, 0.6963]], dtype=np.float64)
 
@@ -114,7 +116,7 @@ class PadAdd(layers.Layer):
         sa, sb = a.shape[1:], b.shape[1:]
         target = [max(int(p), int(q)) for p, q in zip(sa, sb)]
 
-        def pad(t: object, shape: Sequence) -> object:
+        def pad(t: Any, shape: Sequence) -> Any:
             widths = [[0, 0]] + [[0, want - int(have)] for want, have in zip(target, shape)]
             return keras.ops.pad(t, widths) if any(w[1] for w in widths) else t
 

@@ -107,7 +107,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.source = source
         self.storages: dict[str, _StorageRef] = {}
 
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D401 - pickle API
+    def find_class(self, module: str, name: str) -> Any:
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
@@ -116,7 +116,7 @@ class RestrictedUnpickler(pickle.Unpickler):
                 f"{self.source}: refusing to load global {module}.{name}; a legacy tensor file may only "
                 f"name {allowed}") from None
 
-    def persistent_load(self, pid: Any) -> _StorageRef:  # noqa: D401 - pickle API
+    def persistent_load(self, pid: Any) -> _StorageRef:
         if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
                 and isinstance(pid[1], _StorageType) and isinstance(pid[2], str) and isinstance(pid[4], int)
                 and (len(pid) == 5 or pid[5] is None)):

@@ -15,7 +15,7 @@ straight in; :mod:`facelib.nst` offers both.
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -25,7 +25,8 @@ from facelib import live
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--no-first-run", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+             "--disable-component-update", "--no-first-run", "--disable-sync",
+             "--autoplay-policy=no-user-gesture-required"]
 
 KERNEL_IDLE = ("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                " return !!(w && w.sessionContext && w.sessionContext.session"
@@ -137,7 +138,8 @@ def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_pat
             state = page.evaluate(READ)
             assert state["fallback"], state
             assert "Upload a photo or play the recorded clip" in state["message"], state["message"]
-            assert ("denied" in state["message"]) or ("No camera" in state["message"]) or ("could not start" in state["message"])
+            assert (("denied" in state["message"]) or ("No camera" in state["message"])
+                    or ("could not start" in state["message"]))
             page.locator(".facelib-live").screenshot(path=str(build / "browser-live-no-camera.png"))
             # an uploaded photo of the resident opens the door
             page.locator(".facelib-live .fl-upload").set_input_files(str(live.lfw_photo("Ariel_Sharon", 9)))
@@ -148,7 +150,8 @@ def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_pat
             page.locator(".facelib-live .fl-clip").click()
             page.wait_for_function("() => document.querySelector('.facelib-live').dataset.camera === 'clip'",
                                    timeout=120_000)
-            seen = _watch(page, {("open", "Ariel Sharon")}, 300, {("open", "Ariel Sharon"): build / "browser-live-clip.png"})
+            seen = _watch(page, {("open", "Ariel Sharon")}, 300,
+                          {("open", "Ariel Sharon"): build / "browser-live-clip.png"})
             assert ("open", "Ariel Sharon") in {(s["door"], s["label"]) for s in seen}, json.dumps(seen[-3:])
         finally:
             browser.close()
