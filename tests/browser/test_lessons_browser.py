@@ -81,7 +81,7 @@ def test_lesson_runs_and_reopens_clean_with_live_widgets(lab, browser, name):
         before = page.evaluate(plot)
         _move_slider(page, nb)
         page.wait_for_function(f"() => {{ const s = ({plot})(); return s && s !== {json.dumps(before)}; }}",
-                               timeout=180_000, polling=500)
+                               timeout=600_000, polling=500)
         page.wait_for_timeout(1000)  # let the redraw settle (a slow cell may still be painting)
         after = page.evaluate(plot)
         assert after and after != before
