@@ -293,11 +293,11 @@ def extract_member(archive: Path, member: str, dest: Path) -> None:
         raise ValueError(f"{archive.name} is neither a zip nor a tar archive")
     with tarfile.open(archive) as tf, tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         try:
-            info = tf.getmember(member)
+            tar_info = tf.getmember(member)
         except KeyError:
             raise FileNotFoundError(f"{archive.name} has no member {member}") from None
         try:
-            tf.extract(info, path=tmp, filter="data")
+            tf.extract(tar_info, path=tmp, filter="data")
         except tarfile.FilterError as exc:
             raise ValueError(f"unsafe member {member!r} in {archive.name}: {exc}") from None
         shutil.move(os.path.join(tmp, member), dest)
@@ -321,6 +321,8 @@ def _from_url(asset: Asset, source: Source, staging: Path) -> None:
         raise ConnectionError("FACELIB_OFFLINE=1 forbids downloads")
     from facelib.progress import tqdm
 
+    if source.url is None:  # _source_kind sends only sources with a url here
+        raise ValueError(f"asset {asset.name!r}: this source has no url")
     try:
         with urllib.request.urlopen(source.url, timeout=30) as resp, staging.open("wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None

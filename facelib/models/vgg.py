@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["VGG19_CONV_LAYERS", "IMAGENET_MEAN_BGR", "caffe_preprocess", "load_vgg19_weights", "vgg19_features"]
 
@@ -28,7 +32,7 @@ VGG19_CONV_LAYERS: tuple[str, ...] = tuple(
 IMAGENET_MEAN_BGR: tuple[float, float, float] = (103.939, 116.779, 123.68)
 
 
-def caffe_preprocess(images):  # type: ignore[no-untyped-def]
+def caffe_preprocess(images: Any) -> Any:
     """``[0, 1]`` RGB → VGG's caffe input: ×255, RGB→BGR, minus the ImageNet mean.
 
     Args:
@@ -64,7 +68,7 @@ def _q8_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def load_vgg19_weights(model, weights: str = "imagenet") -> str:  # type: ignore[no-untyped-def]
+def load_vgg19_weights(model: keras.Model, weights: str = "imagenet") -> str:
     """Set ImageNet weights on a Keras VGG19 (``include_top=False``); return which file was used.
 
     Tries the official ``.h5`` (``vgg19-notop-imagenet``, md5-checked) first and falls back to
@@ -91,7 +95,7 @@ def load_vgg19_weights(model, weights: str = "imagenet") -> str:  # type: ignore
 
 
 def vgg19_features(layer_names: Sequence[str], weights: str | None = "imagenet",
-                   input_shape: tuple[int | None, int | None, int] = (None, None, 3)):  # type: ignore[no-untyped-def]
+                   input_shape: tuple[int | None, int | None, int] = (None, None, 3)) -> keras.Model:
     """A frozen VGG19 returning the activations of ``layer_names``.
 
     Only the layers up to the deepest one named are part of the returned model (Keras'
