@@ -3,8 +3,8 @@
 The browser half lives in ``live_camera.js``: ``getUserMedia`` → canvas → JPEG bytes sent to
 the kernel as custom messages, at most two frames in flight; it draws the answers (box, name or
 "unknown", distance, the door) on the video. The kernel half here puts each frame in a
-:class:`facelib.live.LatestFrame` (the newest wins, stale ones are dropped), answers it in a
-worker thread with :class:`facelib.live.FrameProcessor` and syncs the answer back as ``state``.
+:class:`facelib.live_loop.LatestFrame` (the newest wins, stale ones are dropped), answers it in a
+worker thread with :class:`facelib.live_processor.FrameProcessor` and syncs the answer back as ``state``.
 
 Messages from the browser: ``frame`` (one JPEG/PNG buffer; ``still`` for an uploaded photo),
 ``enrol`` (``name``), ``remove`` (``name``), ``snapshot`` (style the current frame with
@@ -24,7 +24,10 @@ import numpy as np
 import traitlets
 from PIL import Image
 
-from facelib.live import FrameProcessor, LiveLoop, LiveResult, clip_frames, encode_jpeg
+from facelib.live_clip import clip_frames
+from facelib.live_frames import encode_jpeg
+from facelib.live_loop import LiveLoop
+from facelib.live_processor import FrameProcessor, LiveResult
 
 __all__ = ["LiveDoorWidget"]
 
@@ -40,7 +43,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
         style: the painting for the snapshot button (an asset name or path; default The Starry Night).
         enrol_frames: frames taken when enrolling the person in front of the camera.
         stylize_options: keyword arguments for :func:`facelib.nst.stylize` (e.g. ``steps=20``).
-        processor_options: keyword arguments for :class:`facelib.live.FrameProcessor`.
+        processor_options: keyword arguments for :class:`facelib.live_processor.FrameProcessor`.
     """
 
     _esm = _HERE / "live_camera.js"
