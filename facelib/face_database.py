@@ -11,19 +11,18 @@ threshold, a model that is not a registered asset name...). Writers serialise on
 beside the database (``DB.lock``, an ``flock``, released by the kernel if the process dies):
 :meth:`FaceDatabase.enroll` encodes the photos first, then, under the lock, reads the file again,
 merges and replaces it, so two simultaneous enrolments keep both people.
+
+The file format, its checks, the writers' lock and the duplicate warnings live in
+:mod:`facelib.face_database_file`; :func:`check_threshold`, :class:`FaceDatabaseWarning` and the
+constants :data:`THRESHOLD_RANGE`, :data:`ENCODING_WIDTHS`, :data:`ENCODER_WIDTHS` and
+:data:`SAME_FACE_DISTANCE` moved there and are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import math
 import os
-import re
-import time
 import warnings
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,23 @@ import numpy as np
 from PIL import Image
 
 from facelib.evaluation import accepts
-from facelib.images import ImageLike, atomic_write, describe
+from facelib.face_database_file import (
+    ENCODER_WIDTHS,
+    ENCODING_WIDTHS,
+    SAME_FACE_DISTANCE,
+    THRESHOLD_RANGE,
+    FaceDatabaseWarning,
+    _check_encodings,
+    _check_model_name,
+    _clean_name,
+    _load_file,
+    _updating_file,
+    _warn_duplicates,
+    _write_file,
+    _writer_lock,
+    check_threshold,
+)
+from facelib.images import ImageLike, describe
 from facelib.verification import (
     _as_encodings,
     course_image,
@@ -43,111 +58,10 @@ from facelib.verification import (
     require_people,
 )
 
-__all__ = ["FaceDatabase", "FaceDatabaseWarning", "THRESHOLD_RANGE", "check_threshold"]
-
-_FORMAT_VERSION = 1
-#: A threshold is a finite number in ``(low, high]``: distances of unit-norm encodings lie in [0, 2].
-THRESHOLD_RANGE = (0.0, 4.0)
-#: Encoding width of the encoders whose asset name a database may record.
-ENCODING_WIDTHS = {"facenet-keras-128": 128}
-#: Encoding width of each :mod:`facelib.encoders` pipeline a database may record.
-ENCODER_WIDTHS = {"facenet": 128, "dlib": 128, "facenet+dlib": 256}
-#: Two encodings nearer than this are the same face (the same photo twice gives ~1e-6).
-SAME_FACE_DISTANCE = 1e-2
-_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
-_LOCK_TIMEOUT_S = 120.0
-
-
-class _NotADatabase(Exception):
-    pass
-
-
-class FaceDatabaseWarning(UserWarning):
-    """Something worth a second look in an enrolment (the same photo twice, one face under two names...)."""
-
-
-def check_threshold(value: object, what: str = "threshold") -> float:
-    """``value`` as a float if it is a finite number in (0, 4], else ``ValueError`` naming ``what``."""
-    lo, hi = THRESHOLD_RANGE
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if not ok or not (math.isfinite(float(value)) and lo < float(value) <= hi):  # type: ignore[arg-type]
-        raise ValueError(f"{what} must be a finite number in ({lo:g}, {hi:g}]; got {value!r}")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _check_model_name(value: object, what: str = "model_name") -> str:
-    """A registered asset name of weights (never a path: it is resolved only through the registry)."""
-    from facelib import assets
-
-    if not isinstance(value, str) or not _ASSET_NAME.match(value):
-        raise ValueError(f"{what} must be an asset name such as 'facenet-keras-128' (never a path); got {value!r}")
-    try:
-        kind = assets.get_asset(value).kind
-    except KeyError:
-        raise ValueError(f"{what} {value!r} is not a registered asset (see `facelib doctor`)") from None
-    if kind != "weights":
-        raise ValueError(f"{what} {value!r} is a {kind} asset, not weights")
-    return value
-
-
-def _clean_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise ValueError(f"a person's name must be a string; got {name!r}")
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValueError("a person's name must not be empty")
-    return cleaned
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only; mypy checks Linux
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-@contextlib.contextmanager
-def _writer_lock(path: Path, timeout: float = _LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold ``PATH.lock`` exclusively; remove it (and ``.PATH-*.tmp`` left by killed writers) on exit.
-
-    The lock is an ``flock`` on an open file: a killed holder releases it. A lock file found on
-    disk is therefore never "stale"; after locking, the file is checked to be the one on disk
-    (a releasing holder may have just removed it).
-    """
-    lock = path.with_name(path.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            _try_lock(fd)
-        except OSError:
-            os.close(fd)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"'{path}' is being written by another process (lock '{lock}' held for "
-                                   f"{timeout:.0f} s); try again") from None
-            time.sleep(0.05)
-            continue
-        try:
-            current = os.fstat(fd).st_ino == os.stat(lock).st_ino
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        os.close(fd)
-    try:
-        for stale in path.parent.glob(f".{path.name}-*.tmp"):  # only a killed writer leaves these
-            stale.unlink(missing_ok=True)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(lock)
-        os.close(fd)
+__all__ = [
+    "ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE", "FaceDatabase", "FaceDatabaseWarning",
+    "check_threshold",
+]
 
 
 def _quoted(image: ImageLike) -> str:
@@ -332,27 +246,9 @@ class FaceDatabase:
             raise ValueError(f"no photos given for {name!r}")
         before = cls.load(path, model) if path.exists() else cls(model, **options)
         enc = before.encode(images, progress=progress)
-        with cls._updating(path, before) as db:
+        with _updating_file(cls, path, before) as db:
             db.add_encodings(name, enc, sources=[describe(im) for im in images])
         return len(enc), db
-
-    @classmethod
-    @contextlib.contextmanager
-    def _updating(cls, path: Path, like: FaceDatabase) -> Iterator[FaceDatabase]:
-        """Under the writers' lock: the database as on disk now (or empty, set up like ``like``); saved on exit."""
-        with _writer_lock(path):
-            if path.exists():
-                db = cls.load(path, like._model)
-                same = ((db.model_name, db.preprocessing, db.detect, db.encoder_name)
-                        == (like.model_name, like.preprocessing, like.detect, like.encoder_name))
-                if not same:
-                    raise ValueError(f"'{path}' changed its encoder settings while the photos were being encoded; "
-                                     "enrol again")
-            else:
-                db = cls(like._model, preprocessing=like.preprocessing, detect=like.detect, threshold=like.threshold,
-                         batch_size=like.batch_size, model_name=like.model_name, encoder=like._encoder)
-            yield db
-            db._write(path)
 
     def add_encodings(self, name: str, encodings: np.ndarray, sources: Sequence[str] | None = None) -> None:
         """Enrol ready-made encodings ``(k, 128)`` (e.g. computed in one batch for many people).
@@ -362,43 +258,9 @@ class FaceDatabase:
         :data:`SAME_FACE_DISTANCE`).
         """
         name = _clean_name(name)
-        raw = np.asarray(encodings)
-        if raw.dtype.kind not in "fiu":
-            raise ValueError(f"encodings for {name!r} must be real numbers; got dtype {raw.dtype}")
-        enc = raw.astype(np.float32)
-        if enc.ndim == 1:
-            enc = enc[None]
-        if enc.ndim != 2 or len(enc) == 0:
-            raise ValueError(f"encodings for {name!r} must be (k, d) with k >= 1; got {enc.shape}")
-        if not np.isfinite(enc).all():
-            raise ValueError(f"encodings for {name!r} contain NaN or infinity")
-        dims = {e.shape[1] for e in self._encodings.values()}
-        if dims and enc.shape[1] not in dims:
-            raise ValueError(f"encodings for {name!r} have {enc.shape[1]} dimensions; the database uses {dims.pop()}")
-        src = [str(x) for x in sources] if sources is not None else [""] * len(enc)
-        if len(src) != len(enc):
-            raise ValueError(f"{len(enc)} encodings for {name!r} but {len(src)} sources")
-        self._warn_duplicates(name, enc, src)
+        enc, src = _check_encodings(name, encodings, sources, {e.shape[1] for e in self._encodings.values()})
+        _warn_duplicates(self, name, enc, src)
         self._append(name, enc, src)
-
-    def _warn_duplicates(self, name: str, enc: np.ndarray, src: list[str]) -> None:
-        seen = {s: n for n in self._names for s in self._sources[n] if s}
-        rows = [(n, e) for n in self._names for e in self._encodings[n]]
-        for k, (row, s) in enumerate(zip(enc, src)):
-            what = f"'{s}'" if s else f"photo {k + 1} of {len(enc)}"
-            if s and s in seen:
-                warnings.warn(f"{what} is already enrolled for '{seen[s]}'; it is now enrolled "
-                              f"{'twice' if seen[s] == name else 'under two names'}", FaceDatabaseWarning, stacklevel=3)
-            else:
-                near = [n for n, e in rows if float(np.linalg.norm(e - row)) < SAME_FACE_DISTANCE]
-                if near:
-                    warnings.warn(f"{what} is the same face as a photo enrolled for '{near[0]}'"
-                                  + ("" if near[0] == name
-                                     else f" (one face under two names: '{near[0]}' and '{name}')"),
-                                  FaceDatabaseWarning, stacklevel=3)
-            if s:
-                seen[s] = name
-            rows.append((name, row))
 
     def _append(self, name: str, enc: np.ndarray, src: list[str]) -> None:
         if name in self._encodings:
@@ -542,24 +404,7 @@ class FaceDatabase:
         """
         path = Path(path)
         with _writer_lock(path):
-            return self._write(path)
-
-    def _write(self, path: Path) -> Path:
-        meta = {
-            "format": "facelib-face-database", "version": _FORMAT_VERSION, "model": self.model_name,
-            "preprocessing": self.preprocessing, "detect": self.detect, "threshold": self.threshold,
-            "encoder": self.encoder_name, "names": self._names, "sources": [self._sources[n] for n in self._names],
-        }
-        if self._names:
-            enc = np.concatenate([self._encodings[n] for n in self._names]).astype(np.float32)
-            owner = np.concatenate([[k] * len(self._encodings[n]) for k, n in enumerate(self._names)]).astype(np.int32)
-        else:
-            enc, owner = np.zeros((0, 128), np.float32), np.zeros((0,), np.int32)
-        def write(tmp: Path) -> None:
-            with tmp.open("wb") as fh:  # a file object: np.savez would append ".npz" to a name
-                np.savez(fh, meta=np.array(json.dumps(meta)), encodings=enc, owner=owner)
-
-        return atomic_write(path, write)
+            return _write_file(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, model=None) -> FaceDatabase:
@@ -569,87 +414,4 @@ class FaceDatabase:
             FileNotFoundError: no such file.
             ValueError: not a face database file, or an inconsistent one (the message names it).
         """
-        path = Path(path)
-        if path.is_dir():
-            raise ValueError(f"'{path}' is a directory, not a face database file")
-        if not path.is_file():
-            raise FileNotFoundError(f"face database '{path}' does not exist "
-                                    f"(create it with `facelib enroll {path} NAME IMG...`)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"][()])) if "meta" in z.files else None
-                if not isinstance(meta, dict) or meta.get("format") != "facelib-face-database":
-                    raise _NotADatabase
-                raw_enc = np.asarray(z["encodings"])
-                raw_owner = np.asarray(z["owner"])
-        except _NotADatabase:
-            raise ValueError(f"'{path}' is not a facelib face database file") from None
-        except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"'{path}' is not a readable face database file ({type(exc).__name__}: {exc})") from None
-        if meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"'{path}' has face-database format version {meta.get('version')!r}; "
-                             f"this facelib reads {_FORMAT_VERSION}")
-        settings, names, sources, enc = _check_contents(path, meta, raw_enc, raw_owner)
-        try:
-            db = cls(model, **settings)
-        except ValueError as exc:
-            raise ValueError(f"'{path}' is not a valid face database: {exc}") from None
-        for name, rows, src in zip(names, enc, sources):
-            db._append(name, rows, src)
-        return db
-
-
-def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.ndarray
-                    ) -> tuple[dict[str, Any], list[str], list[list[str]], list[np.ndarray]]:
-    """Every field of a database file checked: ``(constructor settings, names, sources, rows per person)``."""
-    def bad(what: str) -> ValueError:
-        return ValueError(f"'{path}' is not a valid face database: {what}")
-
-    names = meta.get("names")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise bad(f"'names' must be a list of strings; got {names!r:.80}")
-    if any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
-        raise bad(f"'names' must be distinct, non-empty and without surrounding spaces; got {names!r:.80}")
-    if raw_enc.dtype.kind not in "f" or raw_enc.ndim != 2:
-        raise bad(f"'encodings' must be a 2-D array of real floats; got {raw_enc.dtype} {raw_enc.shape}")
-    enc = raw_enc.astype(np.float32)
-    if raw_owner.dtype.kind not in "iu" or raw_owner.shape != (len(enc),):
-        raise bad(f"'owner' must be {len(enc)} integers; got {raw_owner.dtype} {raw_owner.shape}")
-    owner = raw_owner.astype(np.int64)
-    if len(owner) and (owner.min() < 0 or owner.max() >= len(names)):
-        raise bad(f"'owner' points outside the {len(names)} names")
-    counts = [int((owner == k).sum()) for k in range(len(names))]
-    if 0 in counts:
-        raise bad(f"{names[counts.index(0)]!r} has no encodings")
-    if not np.isfinite(enc).all():
-        raise bad("the encodings contain NaN or infinity")
-    norms = np.linalg.norm(enc.astype(np.float64), axis=1)
-    if len(norms) and np.abs(norms - 1.0).max() > 1e-3:
-        raise bad(f"the encodings are not of unit length (norms from {norms.min():.3g} to {norms.max():.3g})")
-    model = meta.get("model", "facenet-keras-128")
-    encoder = meta.get("encoder")
-    if encoder is not None and encoder not in ENCODER_WIDTHS:
-        raise bad(f"'encoder' must be one of {sorted(ENCODER_WIDTHS)} or null; got {encoder!r:.80}")
-    width = ENCODER_WIDTHS[encoder] if encoder is not None else (
-        ENCODING_WIDTHS.get(model) if isinstance(model, str) else None)
-    if width is not None and len(enc) and enc.shape[1] != width:
-        raise bad(f"the encodings have {enc.shape[1]} dimensions; {encoder or model!r} gives {width}")
-    sources = meta.get("sources")
-    if sources is None:
-        sources = [[""] * c for c in counts]
-    if (not isinstance(sources, list) or len(sources) != len(names)
-            or not all(isinstance(s, list) and all(isinstance(x, str) for x in s) for s in sources)):
-        raise bad(f"'sources' must be one list of strings per name; got {sources!r:.80}")
-    if [len(s) for s in sources] != counts:
-        raise bad(f"'sources' has {[len(s) for s in sources]} entries per name, the encodings {counts}")
-    threshold = meta.get("threshold")
-    if threshold is not None:
-        try:
-            check_threshold(threshold)
-        except ValueError as exc:
-            raise bad(str(exc)) from None
-    if not isinstance(meta.get("detect"), bool):
-        raise bad(f"'detect' must be true or false; got {meta.get('detect')!r}")
-    settings = {"preprocessing": meta.get("preprocessing"), "detect": meta["detect"], "threshold": threshold,
-                "model_name": model, "encoder": encoder}
-    return settings, names, sources, [enc[owner == k] for k in range(len(names))]
+        return _load_file(cls, Path(path), model)
