@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import facelib
 
@@ -38,3 +41,45 @@ def test_importing_a_module_changes_no_environment_variable():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
                          check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+
+
+# Issue 11 (one idea per module): where a module was split, the old module re-exports every moved
+# public name (the same object, listed in its __all__), so `from facelib.live import X` keeps working.
+_MOVED = {
+    "live": {
+        "live_frames": ["FRAME_SIZE", "TrackState", "decode_frame", "encode_jpeg", "ncc_track"],
+        "live_processor": ["FrameProcessor", "LiveResult"],
+        "live_loop": ["LatestFrame", "LiveLoop"],
+        "live_draw": ["door_picture", "draw"],
+        "live_clip": ["clip_frames", "lfw_photo", "make_clip", "write_y4m"],
+    },
+    "face_database": {
+        "face_database_file": ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE",
+                               "FaceDatabaseWarning", "check_threshold"],
+    },
+}
+
+
+@pytest.mark.parametrize("old, new, name", [(old, new, name) for old, homes in _MOVED.items()
+                                            for new, names in homes.items() for name in names])
+def test_a_moved_name_is_re_exported_by_its_old_module(old, new, name):
+    old_module = importlib.import_module(f"facelib.{old}")
+    new_module = importlib.import_module(f"facelib.{new}")
+    assert name in new_module.__all__ and name in old_module.__all__
+    assert getattr(old_module, name) is getattr(new_module, name)
+
+
+def test_the_split_modules_keep_every_public_name_they_had():
+    """The public module-level names of facelib.live and facelib.face_database before the split (issue 11)."""
+    from facelib import face_database, live
+
+    before = {
+        live: ["FRAME_SIZE", "FrameProcessor", "LatestFrame", "LiveLoop", "LiveResult", "TrackState", "clip_frames",
+               "decode_frame", "demo_database", "door", "door_picture", "draw", "encode_jpeg", "lfw_photo",
+               "make_clip", "ncc_track", "static_demo", "write_y4m"],
+        face_database: ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE", "FaceDatabase",
+                        "FaceDatabaseWarning", "check_threshold"],
+    }
+    for module, names in before.items():
+        assert [n for n in names if not hasattr(module, n)] == [], module.__name__
+        assert set(names) <= set(module.__all__), module.__name__
