@@ -17,6 +17,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+# Tests run in parallel (pytest-xdist): one worker per core, at most 4; a test file (a notebook
+# for nbval) stays on one worker, so its module fixtures and its kernel are shared as before.
+# JOBS=1 runs them in one process, e.g. to read a failure's output in order.
+JOBS   ?= auto
+xdist   = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses=4 --dist $(1))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: lab test lint unit nbval fetch demo bench browser-test clean venv
@@ -54,11 +59,11 @@ lint: $(STAMP)
 
 # pytest exits 5 when it collects nothing: that is a failure here, with a clear message.
 unit: $(STAMP)
-	@$(BIN)/python -m pytest tests/ --ignore=tests/browser -q; rc=$$?; \
+	@$(BIN)/python -m pytest tests/ --ignore=tests/browser -q $(call xdist,loadfile); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make unit: pytest collected no tests in tests/"; exit 1; fi; exit $$rc
 
 nbval: $(STAMP)
-	@FACELIB_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ -q; rc=$$?; \
+	@FACELIB_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ -q $(call xdist,loadscope); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make nbval: no notebook cells collected in notebooks/"; exit 1; fi; exit $$rc
 
 # Every lesson executed headless in full mode into build/html (a teacher's evening-before check).
