@@ -60,7 +60,7 @@ def test_extraction_happens_once(tmp_home: Path, tmp_path: Path) -> None:
     assert touched > 0
     datasets.load_imagenet_sample(archive=archive)
     assert photo.stat().st_mtime_ns == touched     # not extracted again
-    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet-")]  # no temporary folder left
+    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]  # no temporary folder left
 
 
 def test_archive_with_a_foreign_member_is_refused_and_leaves_nothing(tmp_home: Path, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_archive_with_a_foreign_member_is_refused_and_leaves_nothing(tmp_home: P
     with pytest.raises(ValueError, match="bad.tar.*other/evil.jpg"):
         datasets.load_imagenet_sample(archive=archive)
     assert not (tmp_home / "imagenet_sample_256").exists()
-    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet-")]
+    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]
 
 
 def test_bad_file_name_and_bad_n(tmp_home: Path, tmp_path: Path) -> None:
