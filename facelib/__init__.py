@@ -2,9 +2,10 @@
 
 One module per lecture idea: ``sampling`` (identity splits, pairs, triplets), ``losses`` (triplet
 loss), ``siamese``, ``verification`` (``verify``/``who_is_it``), ``face_database``, ``detect``,
-``evaluation``, ``convnet_features`` (what ConvNets learn), ``nst`` (content/style costs),
-``conv_arithmetic``, ``signals``/``volumes`` (1D/3D convolutions), plus plumbing (``config``,
-``device``, ``assets``, ``images``, ``datasets``, ``cli``). ``data`` and ``visualize`` are the old
+``evaluation``, ``convnet_features`` (what ConvNets learn; its search pools in ``patch_pools``),
+``nst`` (content/style costs), ``conv_arithmetic``, ``signals``/``volumes`` (1D/3D convolutions; their
+data in ``ecg``/``mri``), plus plumbing (``config``, ``device``, ``assets``, ``archives``, ``images``,
+``datasets``, ``lfw_pairs``, ``cli``). ``data`` and ``visualize`` are the old
 names, kept as re-exports. See CONTRIBUTING.md for the map.
 Sub-modules are imported on first use, so ``import facelib`` is cheap.
 """
@@ -24,6 +25,7 @@ _SUBMODULES = {
     "assets", "checks", "classroom", "cli", "config", "conv_arithmetic", "convnet_features", "data", "datasets",
     "detect", "device", "evaluation", "face_database", "images", "losses", "models", "nst", "sampling", "siamese",
     "signals", "verification", "visualize", "volumes", "widgets", "encoders", "style_transfer", "live", "progress",
+    "archives", "ecg", "lfw_pairs", "mri", "patch_pools",
 }
 
 

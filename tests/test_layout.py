@@ -38,3 +38,27 @@ def test_importing_a_module_changes_no_environment_variable():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
                          check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+
+
+# Issue 11 ("one idea per module"): names that moved out of a module, and where they live now.
+MOVED = {
+    ("volumes", "mri"): ("MNI152", "MNI152_SHAPE", "TISSUES", "load_mni152", "tissue_labels", "add_scan_noise",
+                         "slab_split", "sample_patches", "centre_slices"),
+    ("signals", "ecg"): ("ECGRecord", "load_mitbih_record", "load_electrocardiogram", "bandpass", "time_split"),
+    ("convnet_features", "patch_pools"): ("imagenet_pool", "patch_pool"),
+    ("visualize", "patch_pools"): ("imagenet_pool", "patch_pool"),
+    ("datasets", "lfw_pairs"): ("LFWPairs", "PairSet", "lfw_pairs"),
+}
+
+
+def test_moved_names_are_re_exported_by_their_old_module_and_documented():
+    import importlib
+
+    for (old_name, new_name), names in MOVED.items():
+        old = importlib.import_module(f"facelib.{old_name}")
+        new = getattr(facelib, new_name)  # a package sub-module, imported on first use
+        assert new is importlib.import_module(f"facelib.{new_name}")
+        assert f"facelib.{new_name}" in old.__doc__, f"{old_name}'s docstring should say what moved to {new_name}"
+        for name in names:
+            assert getattr(old, name) is getattr(new, name), f"{old_name}.{name}"
+            assert name in old.__all__ and name in new.__all__, f"{old_name}.{name}"
