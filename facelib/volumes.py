@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from facelib import mri
 from facelib.conv_arithmetic import conv3d_numpy, conv3d_output_shape, conv_param_count
-from facelib.mri import (
+from facelib.mri import (  # noqa: F401 - re-exported, listed in mri.__all__
     MNI152,
     MNI152_SHAPE,
     TISSUES,
@@ -44,19 +45,9 @@ from facelib.mri import (
 )
 
 __all__ = [
-    "MNI152",
-    "MNI152_SHAPE",
-    "TISSUES",
+    *mri.__all__,  # moved to facelib.mri, re-exported
+    "conv3d_output_shape", "conv_param_count", "conv3d_numpy",  # moved to facelib.conv_arithmetic, re-exported
     "DIRECTIONS",
-    "load_mni152",
-    "tissue_labels",
-    "add_scan_noise",
-    "slab_split",
-    "sample_patches",
-    "centre_slices",
-    "conv3d_output_shape",
-    "conv_param_count",
-    "conv3d_numpy",
     "tissue_classifier_3d",
     "tissue_classifier_2d",
     "run_tissue_experiment",

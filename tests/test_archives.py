@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import write_tar
 
 from facelib.archives import extract_once
-
-
-def _tar(path: Path, members: dict[str, bytes]) -> Path:
-    with tarfile.open(path, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -30,7 +21,7 @@ MEMBERS = {"top/a.txt": b"alpha", "top/sub/b.txt": b"beta"}
 
 
 def test_extracts_once_then_returns_the_stamped_folder(tmp_path: Path) -> None:
-    archive = _tar(tmp_path / "x.tar", MEMBERS)
+    archive = write_tar(tmp_path / "x.tar", MEMBERS)
     folder = extract_once(archive, tmp_path / "cache", "top", require=("a.txt",))
     assert folder == tmp_path / "cache" / "top"
     files = _files(folder)
@@ -43,8 +34,8 @@ def test_extracts_once_then_returns_the_stamped_folder(tmp_path: Path) -> None:
 
 
 def test_another_archive_replaces_the_outdated_copy_whole(tmp_path: Path) -> None:
-    extract_once(_tar(tmp_path / "old.tar", {**MEMBERS, "top/gone.txt": b"old"}), tmp_path, "top")
-    new = _tar(tmp_path / "new.tar", {"top/a.txt": b"new alpha"})
+    extract_once(write_tar(tmp_path / "old.tar", {**MEMBERS, "top/gone.txt": b"old"}), tmp_path, "top")
+    new = write_tar(tmp_path / "new.tar", {"top/a.txt": b"new alpha"})
     folder = extract_once(new, tmp_path, "top")
     assert {k: v for k, v in _files(folder).items() if k != ".source"} == {"a.txt": b"new alpha"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".top-")]
@@ -55,7 +46,7 @@ def test_another_archive_replaces_the_outdated_copy_whole(tmp_path: Path) -> Non
     ({"top/b.txt": b"b"}, r"bad.tar: no top/a.txt inside"),
 ])
 def test_a_foreign_or_incomplete_archive_is_refused_and_leaves_nothing(tmp_path: Path, members, message) -> None:
-    archive = _tar(tmp_path / "bad.tar", members)
+    archive = write_tar(tmp_path / "bad.tar", members)
     dest = tmp_path / "cache"
     with pytest.raises(ValueError, match=message):
         extract_once(archive, dest, "top", require=("a.txt",))
@@ -71,9 +62,9 @@ def test_not_a_tar_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_concurrent_callers_all_get_the_complete_folder(tmp_path: Path) -> None:
     members = {f"top/{i:03d}.bin": os.urandom(20_000) for i in range(60)}
-    archive = _tar(tmp_path / "big.tar", members)
+    archive = write_tar(tmp_path / "big.tar", members)
     dest = tmp_path / "cache"
-    extract_once(_tar(tmp_path / "old.tar", {"top/old.txt": b"outdated"}), dest, "top")   # an outdated copy first
+    extract_once(write_tar(tmp_path / "old.tar", {"top/old.txt": b"outdated"}), dest, "top")   # an outdated copy first
     start = threading.Barrier(6)
     results, errors = [], []
 
@@ -103,7 +94,7 @@ def test_without_a_lock_the_first_complete_copy_stays(tmp_path: Path, monkeypatc
     from facelib import archives
 
     monkeypatch.setattr(archives, "_locked", lambda path: contextlib.nullcontext())
-    archive = _tar(tmp_path / "x.tar", MEMBERS)
+    archive = write_tar(tmp_path / "x.tar", MEMBERS)
     dest = tmp_path / "cache"
     extract_all = tarfile.TarFile.extractall
     first: list[int] = []

@@ -59,6 +59,7 @@ def test_moved_names_are_re_exported_by_their_old_module_and_documented():
         new = getattr(facelib, new_name)  # a package sub-module, imported on first use
         assert new is importlib.import_module(f"facelib.{new_name}")
         assert f"facelib.{new_name}" in old.__doc__, f"{old_name}'s docstring should say what moved to {new_name}"
+        assert [n for n in old.__all__ if not hasattr(old, n)] == [], f"{old_name}.__all__ names what it lacks"
         for name in names:
             assert getattr(old, name) is getattr(new, name), f"{old_name}.{name}"
             assert name in old.__all__ and name in new.__all__, f"{old_name}.{name}"
