@@ -76,15 +76,7 @@ def conv1d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
         ``(n_out, n_c')`` (or ``(batch, n_out, n_c')``) float64, ``n_out`` from
         :func:`conv1d_output_length`.
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    single = x.ndim == 2
-    if single:
-        x = x[None]
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (n, n_c) or (batch, n, n_c), got {np.shape(x)}")
-    if w.ndim != 3 or w.shape[1] != x.shape[2]:
-        raise ValueError(f"w must have shape (f, n_c={x.shape[2]}, n_filters), got {w.shape}")
+    x, w, single = _batch_and_filters(x, w, "n", "f")
     f = w.shape[0]
     n = x.shape[1]
     n_out = conv1d_output_length(n, f, stride, padding)
@@ -96,8 +88,29 @@ def conv1d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
     out = np.zeros((x.shape[0], n_out, w.shape[2]))
     for j in range(f):
         out += np.einsum("bic,ck->bik", x[:, j: j + (n_out - 1) * stride + 1: stride, :], w[j])
+    return _add_bias(out, b, single)
+
+
+def _batch_and_filters(x: np.ndarray, w: np.ndarray, axes: str, f_axes: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``x`` as ``(batch, *spatial, n_c)`` float64 (and whether it came without the batch axis), ``w``
+    as ``(*f, n_c, n_c')`` float64; ``axes``/``f_axes`` name the spatial and filter axes in errors."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    n_spatial = axes.count(",") + 1
+    single = x.ndim == n_spatial + 1
+    if single:
+        x = x[None]
+    if x.ndim != n_spatial + 2:
+        raise ValueError(f"x must have shape ({axes}, n_c) or (batch, {axes}, n_c), got {np.shape(x)}")
+    if w.ndim != n_spatial + 2 or w.shape[-2] != x.shape[-1]:
+        raise ValueError(f"w must have shape ({f_axes}, n_c={x.shape[-1]}, n_filters), got {w.shape}")
+    return x, w, single
+
+
+def _add_bias(out: np.ndarray, b: np.ndarray | None, single: bool) -> np.ndarray:
+    """``out + b`` (when given), without the batch axis again when the input had none."""
     if b is not None:
-        out += np.asarray(b, dtype=np.float64)
+        out = out + np.asarray(b, dtype=np.float64)
     return out[0] if single else out
 
 
@@ -175,15 +188,7 @@ def conv3d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     Returns:
         ``(o_1, o_2, o_3, n_c')`` (or with the batch axis) float64.
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    single = x.ndim == 4
-    if single:
-        x = x[None]
-    if x.ndim != 5:
-        raise ValueError(f"x must have shape (n_1, n_2, n_3, n_c) or (batch, n_1, n_2, n_3, n_c), got {np.shape(x)}")
-    if w.ndim != 5 or w.shape[3] != x.shape[4]:
-        raise ValueError(f"w must have shape (f_1, f_2, f_3, n_c={x.shape[4]}, n_filters), got {w.shape}")
+    x, w, single = _batch_and_filters(x, w, "n_1, n_2, n_3", "f_1, f_2, f_3")
     s = _triple(strides, "strides")
     o = conv3d_output_shape(x.shape[1:], w.shape[4], w.shape[:3], s)
     out = np.zeros((x.shape[0], o[0], o[1], o[2], w.shape[4]))
@@ -193,6 +198,4 @@ def conv3d_numpy(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
                 view = x[:, a: a + (o[0] - 1) * s[0] + 1: s[0], bb: bb + (o[1] - 1) * s[1] + 1: s[1],
                          d: d + (o[2] - 1) * s[2] + 1: s[2], :]
                 out += view @ w[a, bb, d]
-    if b is not None:
-        out += np.asarray(b, dtype=np.float64)
-    return out[0] if single else out
+    return _add_bias(out, b, single)

@@ -5,19 +5,17 @@ fire most, repeat for other units and layers — deeper layers respond to larger
 complex patterns. The *patch* of a unit is its receptive field in the input image, computed here
 from the kernels and strides of the layers below it (:func:`receptive_field`).
 
-- :func:`imagenet_pool`: crops of the ImageNet sample (1,000 photos, one per class;
-  :func:`facelib.datasets.load_imagenet_sample`), sized to the receptive fields searched — the
-  lesson's pool.
-- :func:`patch_pool`: crops of photos (scikit-image's bundled public-domain images),
-  paintings (the style assets) and faces (Olivetti, LFW subset): a small offline pool.
 - :func:`layer_activations`, :func:`top_activating_patches`, :func:`plot_top9_grid`.
 - :func:`activation_maximisation`: an input synthesised by regularised gradient ascent.
 - :func:`plot_filters`, :func:`plot_feature_maps`.
+
+The pools searched moved to :mod:`facelib.patch_pools` and are re-exported here:
+:func:`imagenet_pool` (crops of the ImageNet sample, the lesson's pool) and :func:`patch_pool`
+(photos, paintings and faces: a small offline pool).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from facelib.images import read_image, to_rgb_uint8
+from facelib.patch_pools import imagenet_pool, patch_pool
 
 __all__ = [
     "ReceptiveField",
@@ -121,143 +119,6 @@ def receptive_field(model: Any, layer_name: str) -> ReceptiveField:
         if layer.name == layer_name:
             break
     return ReceptiveField(r, j, start)
-
-
-# --------------------------------------------------------------------------- the patch pool
-
-def _photos() -> list[np.ndarray]:
-    import skimage.data as skd
-
-    out = []
-    for name in ("astronaut", "coffee", "chelsea", "rocket", "motorcycle_left", "hubble_deep_field",
-                 "immunohistochemistry", "retina", "brick", "grass", "gravel"):
-        try:
-            img = getattr(skd, name)()
-        except Exception:  # an image that needs a download is simply skipped
-            continue
-        out.append(img)
-    return out
-
-
-def _paintings() -> list[np.ndarray]:
-    from facelib import assets
-
-    out = []
-    for name in ("style-great-wave", "style-shipwreck", "style-starry-night", "style-the-scream", "style-udnie"):
-        try:
-            out.append(read_image(assets.fetch(name)))
-        except (FileNotFoundError, ValueError):
-            continue
-    return out
-
-
-def _faces() -> list[np.ndarray]:
-    """Face images: Olivetti (64x64 grey) when its cache is available, plus scikit-image's LFW subset."""
-    faces: list[np.ndarray] = []
-    try:
-        from facelib import datasets
-
-        faces += [(f[..., 0] * 255).astype(np.uint8) for f in datasets.load_olivetti().images]
-    except (OSError, ValueError, KeyError):
-        pass
-    try:
-        import skimage.data as skd
-
-        faces += [(f * 255).astype(np.uint8) for f in skd.lfw_subset()[:100]]
-    except Exception:  # scikit-image's LFW subset may need a download: then no LFW faces
-        pass
-    return faces
-
-
-@functools.lru_cache(maxsize=1)
-def _sources() -> tuple[tuple[str, tuple[np.ndarray, ...]], ...]:
-    return tuple((label, tuple(np.ascontiguousarray(to_rgb_uint8(i)) for i in imgs))
-                 for label, imgs in (("photo", _photos()), ("painting", _paintings()), ("face", _faces())))
-
-
-def _resize_uint8(img: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0))
-
-
-def patch_pool(n: int = 1200, size: int = 64, seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Random crops of photos, paintings and faces: the images searched for top activations.
-
-    Half of the crops come from scikit-image's bundled photos (astronaut, coffee, chelsea,
-    rocket, ...), a quarter from the five paintings, a quarter from face images (Olivetti,
-    resized to ``size``; LFW subset). Crops are ``size x size`` (faces are resized whole).
-
-    Returns:
-        ``(pool, sources)``: ``(n, size, size, 3) float32`` in [0, 1] and the source of each crop
-        (``"photo"``, ``"painting"`` or ``"face"``).
-    """
-    if n < 1 or size < 8:
-        raise ValueError(f"patch_pool needs n >= 1 and size >= 8; got n={n}, size={size}")
-    rng = np.random.default_rng(seed)
-    shares = {"photo": n - 2 * (n // 4), "painting": n // 4, "face": n // 4}
-    groups = [(label, imgs, shares[label]) for label, imgs in _sources()]
-    available = [g for g in groups if g[1]]
-    if not available:
-        raise FileNotFoundError("no images for the patch pool: scikit-image data, style assets and faces all missing")
-    # give the share of a missing group to the photos (or whichever group exists)
-    short = sum(count for _, imgs, count in groups if not imgs)
-    pool, sources = [], []
-    for gi, (label, imgs, count) in enumerate(available):
-        count += short if gi == 0 else 0
-        for c in range(count):
-            img = imgs[int(rng.integers(len(imgs)))] if label != "face" else imgs[c % len(imgs)]
-            h, w = img.shape[:2]
-            if label == "face" or min(h, w) <= size:
-                crop = _resize_uint8(img, size)
-            else:
-                # crops of a random scale (1 to 3 times the tile side), resized to the tile side
-                side = int(min(min(h, w), size * rng.uniform(1.0, 3.0)))
-                y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
-                crop = _resize_uint8(np.ascontiguousarray(img[y:y + side, x:x + side]), size)
-            pool.append(crop)
-            sources.append(label)
-    pool_arr = np.stack(pool).astype(np.float32) / 255.0
-    return pool_arr, sources
-
-
-def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
-                  max_scale: float = 2.0) -> tuple[np.ndarray, list[str]]:
-    """Square crops of ImageNet photos (:func:`facelib.datasets.load_imagenet_sample`), resized to ``size``.
-
-    Crop ``c`` comes from photo ``c mod len(sample)`` (so up to ``len(sample)`` crops come from as many
-    different photos and classes); its side is drawn between ``size`` and ``max_scale · size`` (at
-    most the photo's side) at a random place, then resized to ``size``. Choose ``size`` at least the
-    receptive field of the deepest layer searched (e.g. 252 for VGG19's ``block5_conv4``) so that
-    a unit's whole field fits in a crop.
-
-    Args:
-        sample: an ``ImageNetSample`` (``images (m, H, W, 3) uint8``, ``class_name``).
-        n: number of crops; size: their side in pixels (8 … the photos' side).
-
-    Returns:
-        ``(pool, names)``: ``(n, size, size, 3) float32`` in [0, 1] and the class name of each crop.
-    """
-    photos = np.asarray(sample.images)
-    if photos.ndim != 4 or photos.shape[-1] != 3 or len(photos) == 0:
-        raise ValueError(f"sample.images must be a non-empty (m, H, W, 3) stack; got shape {photos.shape}")
-    side_max = min(photos.shape[1:3])
-    if n < 1 or not 8 <= size <= side_max:
-        raise ValueError(f"imagenet_pool needs n >= 1 and 8 <= size <= {side_max} (the photos' side); "
-                         f"got n={n}, size={size}")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(photos))
-    pool = np.empty((n, size, size, 3), np.float32)
-    names = []
-    for c in range(n):
-        idx = int(order[c % len(photos)])
-        img = photos[idx]
-        side = int(rng.integers(size, min(side_max, int(max_scale * size)) + 1))
-        y, x = int(rng.integers(img.shape[0] - side + 1)), int(rng.integers(img.shape[1] - side + 1))
-        crop = np.ascontiguousarray(img[y:y + side, x:x + side])
-        pool[c] = (crop if side == size else _resize_uint8(crop, size)).astype(np.float32) / 255.0
-        names.append(str(sample.class_name[idx]))
-    return pool, names
 
 
 # --------------------------------------------------------------------------- top activations
@@ -477,13 +338,20 @@ def activation_maximisation(model: Any, layer_name: str, unit: int, steps: int =
 
 # --------------------------------------------------------------------------- filters, feature maps
 
-def _square_grid(n: int, tile_inches: float):
-    """A near-square grid of at least ``n`` axes, ``tile_inches`` each: ``(fig, axes (rows, cols))``."""
+def _tile_figure(n: int, tile_inches: float, title: str, draw: Callable[[Any, int], None]):
+    """A near-square grid of at least ``n`` axes, ``tile_inches`` each, all axes off; ``draw(ax, idx)``
+    fills the first ``n``. Returns the matplotlib figure, titled ``title``."""
     import matplotlib.pyplot as plt
 
     cols = int(math.ceil(math.sqrt(n)))
     rows = int(math.ceil(n / cols))
-    return plt.subplots(rows, cols, figsize=(cols * tile_inches, rows * tile_inches + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * tile_inches, rows * tile_inches + 0.4), squeeze=False)
+    for idx, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if idx < n:
+            draw(ax, idx)
+    fig.suptitle(title)
+    return fig
 
 
 def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filters"):
@@ -494,18 +362,14 @@ def plot_filters(kernel: np.ndarray, n: int = 64, title: str = "First-layer filt
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim != 4:
         raise ValueError(f"kernel must be (k_h, k_w, n_C_prev, n_C); got shape {kernel.shape}")
-    n = min(n, kernel.shape[-1])
-    fig, axes = _square_grid(n, 0.8)
-    for idx, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if idx >= n:
-            continue
+
+    def draw(ax: Any, idx: int) -> None:
         f = kernel[..., idx]
         f = f if f.shape[-1] == 3 else f[..., 0]
         f = (f - f.min()) / max(float(f.max() - f.min()), 1e-8)
         ax.imshow(f, interpolation="nearest", cmap=None if f.ndim == 3 else "gray")
-    fig.suptitle(title)
-    return fig
+
+    return _tile_figure(min(n, kernel.shape[-1]), 0.8, title, draw)
 
 
 def plot_feature_maps(activations: Any, n: int = 16, title: str = "Feature maps"):
@@ -513,12 +377,9 @@ def plot_feature_maps(activations: Any, n: int = 16, title: str = "Feature maps"
     a = np.asarray(tf.cast(activations, tf.float32))
     if a.ndim != 4:
         raise ValueError(f"activations must be (1, n_H, n_W, n_C); got shape {a.shape}")
-    n = min(n, a.shape[-1])
-    fig, axes = _square_grid(n, 1.4)
-    for idx, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if idx < n:
-            ax.imshow(a[0, :, :, idx], cmap="viridis")
-            ax.set_title(f"channel {idx}", fontsize=7)
-    fig.suptitle(title)
-    return fig
+
+    def draw(ax: Any, idx: int) -> None:
+        ax.imshow(a[0, :, :, idx], cmap="viridis")
+        ax.set_title(f"channel {idx}", fontsize=7)
+
+    return _tile_figure(min(n, a.shape[-1]), 1.4, title, draw)

@@ -61,18 +61,28 @@ def _by_person(y: np.ndarray, min_photos: int) -> dict[int, np.ndarray]:
     return {p: idx for p, idx in groups.items() if len(idx) >= min_photos}
 
 
-
-def _sampling_groups(y: np.ndarray, what: str) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Photos per person with ≥ 2 photos, all people, and the people usable as anchors.
+def _sampling_groups(labels: np.ndarray, seed: int | np.random.Generator, what: str
+                     ) -> tuple[np.ndarray, np.random.Generator, dict, np.ndarray, np.ndarray]:
+    """The labels as an array, the random generator, photos per person with ≥ 2 photos, all people,
+    and the people usable as anchors (those with ≥ 2 photos).
 
     Raises ``ValueError`` (naming ``what``) when there is no such person or fewer than 2 people.
     """
+    y = np.asarray(labels)
     groups = _by_person(y, 2)
     people = np.unique(y)
     if not groups or len(people) < 2:
         raise ValueError(f"{what} need ≥ 2 people and a person with ≥ 2 photos; got {len(people)} people, "
                          f"{len(groups)} with ≥ 2 photos")
-    return groups, people, np.array(sorted(groups))
+    return y, np.random.default_rng(seed), groups, people, np.array(sorted(groups))
+
+
+def _same_person(rng: np.random.Generator, groups: dict, multi: np.ndarray) -> tuple[int, int, int]:
+    """A random person of ``multi`` and two different photos of them: ``(person, i, j)``."""
+    person = int(rng.choice(multi))
+    i, j = rng.choice(groups[person], size=2, replace=False)
+    return person, int(i), int(j)
+
 
 def pair_indices(labels: np.ndarray, n_pairs: int, seed: int | np.random.Generator = 0
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,15 +94,13 @@ def pair_indices(labels: np.ndarray, n_pairs: int, seed: int | np.random.Generat
     Raises:
         ValueError: no person has two photos, or fewer than two people.
     """
-    y = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    groups, people, multi = _sampling_groups(y, "pairs")
+    y, rng, groups, people, multi = _sampling_groups(labels, seed, "pairs")
     i = np.empty(n_pairs, np.int64)
     j = np.empty(n_pairs, np.int64)
     same = np.zeros(n_pairs, np.float32)
     for k in range(n_pairs):
         if k % 2 == 0:
-            i[k], j[k] = rng.choice(groups[int(rng.choice(multi))], size=2, replace=False)
+            _, i[k], j[k] = _same_person(rng, groups, multi)
             same[k] = 1.0
         else:
             p, q = rng.choice(people, size=2, replace=False)
@@ -108,15 +116,12 @@ def triplet_indices(labels: np.ndarray, n_triplets: int, seed: int | np.random.G
     Returns ``(a, p, n)``, each ``(n_triplets,) int64``. These are the lecture's *random* triplets
     (mostly easy); the mining losses in ``facelib.losses`` choose harder ones inside a batch.
     """
-    y = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    groups, people, multi = _sampling_groups(y, "triplets")
+    y, rng, groups, _, multi = _sampling_groups(labels, seed, "triplets")
     a = np.empty(n_triplets, np.int64)
     p = np.empty(n_triplets, np.int64)
     n = np.empty(n_triplets, np.int64)
     for k in range(n_triplets):
-        person = int(rng.choice(multi))
-        a[k], p[k] = rng.choice(groups[person], size=2, replace=False)
+        person, a[k], p[k] = _same_person(rng, groups, multi)
         n[k] = rng.choice(np.flatnonzero(y != person))
     return a, p, n
 

@@ -5,11 +5,8 @@ input of length ``n`` with ``n_c`` channels, convolved with ``n_c'`` filters of 
 ``n - f + 1`` positions × ``n_c'`` channels: the lecture's 14×1 input and 16 filters of size 5 give
 10×16. Here the 1D input is an ECG lead (MIT-BIH Arrhythmia record 100, 360 samples a second).
 
-What lives here:
+What lives here: the models of lesson 08.
 
-- :func:`load_mitbih_record` / :func:`load_electrocardiogram`: the two recordings, in millivolts.
-- :func:`conv1d_output_length`, :func:`conv1d_numpy`: the output-length formula and a NumPy
-  reference of ``keras.layers.Conv1D`` (moved to :mod:`facelib.conv_arithmetic`; re-exported here).
 - :func:`beat_detector` / :func:`train_beat_detector` / :func:`detect_beats`: a small fully
   convolutional Conv1D model trained on 256-sample windows ("is there a beat at the centre?").
   Because every layer is a convolution or a pooling, the same model slides over a recording of
@@ -21,17 +18,24 @@ What lives here:
 
 The record holds a single patient, so every split is *by time*: the first 80 % of the recording
 trains, the last 20 % tests (:func:`time_split`).
+
+Moved, and re-exported here so that ``signals.NAME`` keeps working:
+
+- to :mod:`facelib.ecg` (the data): ``ECGRecord``, :func:`load_mitbih_record`,
+  :func:`load_electrocardiogram`, :func:`bandpass`, :func:`time_split`;
+- to :mod:`facelib.conv_arithmetic`: :func:`conv1d_output_length`, :func:`conv1d_numpy` (the
+  output-length formula and a NumPy reference of ``keras.layers.Conv1D``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from facelib.conv_arithmetic import conv1d_numpy, conv1d_output_length
+from facelib.ecg import ECGRecord, bandpass, load_electrocardiogram, load_mitbih_record, time_split
 
 __all__ = [
     "ECGRecord",
@@ -58,143 +62,6 @@ __all__ = [
 DETECTOR_WINDOW = 256
 #: Output step of the detector: two ``MaxPooling1D(2)`` layers → one probability every 4 samples.
 DETECTOR_STRIDE = 4
-
-
-# --------------------------------------------------------------------------- data
-
-@dataclass(frozen=True)
-class ECGRecord:
-    """One ECG recording and its annotations.
-
-    Attributes:
-        signal: ``(n_samples,) float32`` lead MLII in millivolts (``(digital - 1024) / 200``).
-        signals: ``(n_samples, 2) float32`` both leads (MLII, V5) in millivolts.
-        fs: sampling rate in Hz (360).
-        beat_samples: ``(n_beats,) int64`` sample index of each annotated beat (R peak).
-        beat_symbols: ``(n_beats,) <U1`` beat type: ``N`` normal, ``A`` atrial premature,
-            ``V`` premature ventricular.
-        windows: ``(n_windows, 256) float32`` MLII windows in mV, centred (index 128) on a beat
-            or on a non-beat instant at least 54 samples from every beat.
-        window_labels: ``(n_windows,) int64`` 0 none, 1 N, 2 A, 3 V.
-        window_centers: ``(n_windows,) int64`` sample index of each window's centre.
-        label_names: ``("none", "N", "A", "V")``.
-        record: record name (``"100"``).
-    """
-
-    signal: np.ndarray
-    signals: np.ndarray
-    fs: int
-    beat_samples: np.ndarray
-    beat_symbols: np.ndarray
-    windows: np.ndarray
-    window_labels: np.ndarray
-    window_centers: np.ndarray
-    label_names: tuple[str, ...]
-    record: str
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the recording in seconds."""
-        return len(self.signal) / self.fs
-
-
-def load_mitbih_record(path: str | Path | None = None) -> ECGRecord:
-    """Load MIT-BIH Arrhythmia record 100 (asset ``mitbih-100``) in millivolts.
-
-    Args:
-        path: the ``.npz`` file; default ``facelib.assets.fetch("mitbih-100")``.
-
-    Returns:
-        An :class:`ECGRecord`: 650000 samples at 360 Hz (30 min 5 s), 2273 beats
-        (N 2239, A 33, V 1) and 4542 labelled 256-sample windows.
-    """
-    if path is None:
-        from facelib import assets
-
-        path = assets.fetch("mitbih-100")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ECG record {path} not found (run `facelib fetch mitbih-100`)")
-    with np.load(path, allow_pickle=False) as d:
-        needed = {"signal", "fs", "gain", "baseline", "beat_samples", "beat_symbols", "windows",
-                  "window_labels", "window_centers", "label_names", "record"}
-        missing = needed - set(d.files)
-        if missing:
-            raise ValueError(f"{path} lacks the keys {sorted(missing)} (expected the mitbih-100 asset)")
-        raw = d["signal"]
-        if raw.ndim != 2 or raw.shape[1] != 2:
-            raise ValueError(f"{path}: signal must have shape (n, 2), got {raw.shape}")
-        mv = ((raw.astype(np.float32) - float(d["baseline"])) / float(d["gain"])).astype(np.float32)
-        return ECGRecord(
-            signal=np.ascontiguousarray(mv[:, 0]),
-            signals=mv,
-            fs=int(d["fs"]),
-            beat_samples=d["beat_samples"].astype(np.int64),
-            beat_symbols=d["beat_symbols"].astype(str),
-            windows=d["windows"].astype(np.float32),
-            window_labels=d["window_labels"].astype(np.int64),
-            window_centers=d["window_centers"].astype(np.int64),
-            label_names=tuple(str(x) for x in d["label_names"]),
-            record=str(d["record"]),
-        )
-
-
-def load_electrocardiogram(path: str | Path | None = None) -> tuple[np.ndarray, int]:
-    """Load scipy's ``electrocardiogram()`` recording (MIT-BIH record 208 excerpt) in millivolts.
-
-    ``scipy.datasets.electrocardiogram()`` needs the optional package ``pooch`` to locate its
-    file. We read the very same file (asset ``scipy-ecg``, an ``.npz`` with key ``"ecg"``,
-    ``uint16``) with ``np.load(allow_pickle=False)`` and apply scipy's own conversion
-    ``(ecg - 1024) / 200.0``, so the values equal scipy's.
-
-    Returns:
-        ``(signal, fs)``: ``(108000,) float64`` millivolts (5 minutes) and ``fs = 360`` Hz.
-        Another patient than record 100, with many premature ventricular beats; no labels.
-    """
-    if path is None:
-        from facelib import assets
-
-        path = assets.fetch("scipy-ecg")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ECG file {path} not found (run `facelib fetch scipy-ecg`)")
-    with np.load(path, allow_pickle=False) as d:
-        if "ecg" not in d.files:
-            raise ValueError(f"{path} has no key 'ecg' (keys: {d.files}); expected scipy's ecg.dat")
-        ecg = d["ecg"].astype(np.int64)
-    return (ecg - 1024) / 200.0, 360
-
-
-def bandpass(signal: np.ndarray, fs: float, low: float = 0.5, high: float = 40.0) -> np.ndarray:
-    """Zero-phase Butterworth band-pass (order 2, ``low``–``high`` Hz) of a 1D signal.
-
-    Removes baseline wander (< 0.5 Hz) and mains/muscle noise (> 40 Hz) so that the detector
-    sees the same kind of input on every recording.
-
-    Args:
-        signal: ``(n,)`` float, millivolts.
-        fs: sampling rate in Hz.
-
-    Returns:
-        ``(n,) float32``.
-    """
-    from scipy.signal import butter, sosfiltfilt
-
-    x = np.asarray(signal, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"signal must be 1D (n,), got shape {x.shape}")
-    sos = butter(2, [low, high], btype="bandpass", fs=fs, output="sos")
-    return sosfiltfilt(sos, x).astype(np.float32)
-
-
-def time_split(n_samples: int, train_fraction: float = 0.8) -> int:
-    """The sample index where the test span starts: ``int(train_fraction * n_samples)``.
-
-    One patient only, so samples are split by time: ``[0, cut)`` trains, ``[cut, n)`` tests.
-    """
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
-    return int(train_fraction * n_samples)
 
 
 # --------------------------------------------------------------------------- the beat detector

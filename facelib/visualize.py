@@ -2,7 +2,8 @@
 
 Everything moved, unchanged, to :mod:`facelib.convnet_features` ("What are deep ConvNets
 learning?": receptive fields, the patch pool, top-9 activating patches, activation
-maximisation, filter and feature-map plots) and is re-exported here. New code imports from there.
+maximisation, filter and feature-map plots) and is re-exported here. New code imports from there
+(the patch pools ``imagenet_pool`` and ``patch_pool`` now live in :mod:`facelib.patch_pools`).
 """
 
 from __future__ import annotations

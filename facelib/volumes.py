@@ -5,16 +5,8 @@ volume, or a video where the third axis is time) convolved with ``n_c'`` filters
 ``f×f×f×n_c`` gives ``(n-f+1)×(n-f+1)×(n-f+1)×n_c'``: the lecture's 14×14×14×1 input with
 16 filters of 5×5×5 gives 10×10×10×16, and a next layer of 32 filters 5×5×5×16 gives 6×6×6×32.
 
-What lives here:
+What lives here: the models and experiments of lesson 09.
 
-- :func:`load_mni152`: the MNI ICBM152 2009 template (T1 image, grey- and white-matter
-  probability maps, 197×233×189 voxels of 1 mm), read with ``nibabel``.
-- :func:`conv3d_output_shape`, :func:`conv_param_count`, :func:`conv3d_numpy`: the arithmetic and
-  a NumPy reference of ``keras.layers.Conv3D`` (moved to :mod:`facelib.conv_arithmetic`;
-  re-exported here).
-- :func:`tissue_labels`, :func:`slab_split`, :func:`sample_patches`: 3D patches labelled with
-  the tissue at their centre (0 other — cerebro-spinal fluid and background —, 1 grey, 2 white
-  matter), with whole brain *regions* (slabs) held out for testing.
 - :func:`tissue_classifier_3d` vs :func:`tissue_classifier_2d` (the centre slice of the same
   patches) and :func:`run_tissue_experiment`.
 - :func:`shape_masks`, :func:`make_shape_patches`, :func:`run_shape_experiment`: small spheres vs
@@ -22,33 +14,40 @@ What lives here:
   disc), so only a model that sees the third axis can tell them apart.
 - :func:`make_motion_videos`, :func:`video_conv3d`, :func:`video_framewise_conv2d`,
   :func:`run_video_experiment`: a moving square whose direction only the time axis reveals.
+
+Moved, and re-exported here so that ``volumes.NAME`` keeps working:
+
+- to :mod:`facelib.mri` (the MRI data): ``MNI152``, ``MNI152_SHAPE``, ``TISSUES``,
+  :func:`load_mni152`, :func:`tissue_labels`, :func:`add_scan_noise`, :func:`slab_split`,
+  :func:`sample_patches`, :func:`centre_slices`;
+- to :mod:`facelib.conv_arithmetic`: :func:`conv3d_output_shape`, :func:`conv_param_count`,
+  :func:`conv3d_numpy` (the arithmetic and a NumPy reference of ``keras.layers.Conv3D``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from facelib import mri
 from facelib.conv_arithmetic import conv3d_numpy, conv3d_output_shape, conv_param_count
+from facelib.mri import (  # noqa: F401 - re-exported, listed in mri.__all__
+    MNI152,
+    MNI152_SHAPE,
+    TISSUES,
+    add_scan_noise,
+    centre_slices,
+    load_mni152,
+    sample_patches,
+    slab_split,
+    tissue_labels,
+)
 
 __all__ = [
-    "MNI152",
-    "MNI152_SHAPE",
-    "TISSUES",
+    *mri.__all__,  # moved to facelib.mri, re-exported
+    "conv3d_output_shape", "conv_param_count", "conv3d_numpy",  # moved to facelib.conv_arithmetic, re-exported
     "DIRECTIONS",
-    "load_mni152",
-    "tissue_labels",
-    "add_scan_noise",
-    "slab_split",
-    "sample_patches",
-    "centre_slices",
-    "conv3d_output_shape",
-    "conv_param_count",
-    "conv3d_numpy",
     "tissue_classifier_3d",
     "tissue_classifier_2d",
     "run_tissue_experiment",
@@ -62,212 +61,9 @@ __all__ = [
     "run_video_experiment",
 ]
 
-#: Voxel grid of the MNI ICBM152 2009 template at 1 mm (x: left→right, y: back→front, z: down→up).
-MNI152_SHAPE = (197, 233, 189)
-#: Tissue label names, in label order.
-TISSUES = ("other", "grey", "white")
+
 #: Motion directions of :func:`make_motion_videos`, in label order.
 DIRECTIONS = ("right", "left", "down", "up")
-
-
-# --------------------------------------------------------------------------- the brain template
-
-@dataclass(frozen=True)
-class MNI152:
-    """The MNI ICBM152 2009 template on its 197×233×189 grid of 1 mm voxels.
-
-    Attributes:
-        t1: ``(197, 233, 189) float32`` T1-weighted intensity scaled to [0, 1] (skull removed:
-            0 outside the brain).
-        gm: ``(197, 233, 189) float32`` grey-matter probability in [0, 1].
-        wm: ``(197, 233, 189) float32`` white-matter probability in [0, 1].
-        affine: ``(4, 4) float64`` voxel → millimetre (MNI space) transform.
-        zooms: voxel size in mm, ``(1.0, 1.0, 1.0)``.
-    """
-
-    t1: np.ndarray
-    gm: np.ndarray
-    wm: np.ndarray
-    affine: np.ndarray
-    zooms: tuple[float, float, float]
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """The grid shape, ``(197, 233, 189)``."""
-        return tuple(self.t1.shape)
-
-    @property
-    def brain_mask(self) -> np.ndarray:
-        """``(197, 233, 189) bool``: voxels inside the (skull-stripped) brain, ``t1 > 0``."""
-        return self.t1 > 0
-
-
-def _read_nifti(path: Path, what: str) -> tuple[np.ndarray, Any]:
-    import nibabel as nib
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} NIfTI file {path} not found (run `facelib fetch {what}`)")
-    img: Any = nib.load(str(path))  # a Nifti1Image (nibabel's stubs only know the base class)
-    if tuple(img.shape) != MNI152_SHAPE:
-        raise ValueError(f"{what} {path}: expected a {MNI152_SHAPE} volume, got shape {tuple(img.shape)}")
-    return np.asarray(img.dataobj, dtype=np.float32), img
-
-
-def load_mni152(paths: dict[str, str | Path] | None = None) -> MNI152:
-    """Load the T1 template and the grey/white-matter maps (assets ``mni152-t1/gm/wm``).
-
-    The files (from the ``nilearn==0.14.1`` wheel, fetched by the asset registry; nilearn itself
-    is not needed) store values 0–255; they are divided by 255 here.
-
-    Args:
-        paths: optional ``{"t1": ..., "gm": ..., "wm": ...}`` file paths.
-
-    Returns:
-        an :class:`MNI152`. Raises ``ValueError`` if a header's shape is not 197×233×189.
-    """
-    from facelib import assets
-
-    paths = dict(paths or {})
-    arrays = {}
-    img = None
-    for key in ("t1", "gm", "wm"):
-        p = Path(paths[key]) if key in paths else assets.fetch(f"mni152-{key}")
-        arrays[key], img = _read_nifti(p, f"mni152-{key}")
-        arrays[key] /= 255.0
-    assert img is not None
-    zooms = tuple(float(z) for z in img.header.get_zooms()[:3])
-    return MNI152(arrays["t1"], arrays["gm"], arrays["wm"], np.asarray(img.affine, dtype=np.float64), zooms)  # type: ignore[arg-type]
-
-
-def tissue_labels(gm: np.ndarray, wm: np.ndarray) -> np.ndarray:
-    """Hard tissue label per voxel: ``argmax(1 - gm - wm, gm, wm)``.
-
-    0 = other (cerebro-spinal fluid, or outside the brain), 1 = grey matter, 2 = white matter:
-    the most probable of the three (ties go to the lower label).
-
-    Args:
-        gm, wm: probability volumes of the same shape, values in [0, 1].
-
-    Returns:
-        ``int64`` array of that shape.
-    """
-    gm = np.asarray(gm, dtype=np.float32)
-    wm = np.asarray(wm, dtype=np.float32)
-    if gm.shape != wm.shape:
-        raise ValueError(f"gm and wm must have the same shape, got {gm.shape} and {wm.shape}")
-    return np.argmax(np.stack([1.0 - gm - wm, gm, wm]), axis=0).astype(np.int64)
-
-
-def add_scan_noise(t1: np.ndarray, sigma: float, seed: int = 0, mask: np.ndarray | None = None) -> np.ndarray:
-    """``t1 + N(0, sigma²)`` on the voxels of ``mask`` (default ``t1 > 0``): a noisier scan.
-
-    The template averages 152 brains, so it is far cleaner than one scan; with noise a single
-    voxel's brightness no longer tells the tissue and the neighbourhood (the third axis) matters.
-    Returns a ``float32`` array of ``t1``'s shape.
-    """
-    t1 = np.asarray(t1, dtype=np.float32)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
-    mask = t1 > 0 if mask is None else np.asarray(mask, dtype=bool)
-    rng = np.random.default_rng(seed)
-    return (t1 + rng.normal(0.0, sigma, t1.shape).astype(np.float32) * mask).astype(np.float32)
-
-
-def slab_split(shape: Sequence[int], axis: int = 1, test: tuple[float, float] = (0.45, 0.65),
-               margin: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Hold out a brain *region*: the slab ``test`` (fractions of the axis length) along ``axis``.
-
-    Default: planes ``y`` in ``[0.45, 0.65)`` of 233 (a coronal band through the middle of the
-    brain, both hemispheres). Training centres keep ``margin`` planes away from the slab so that no
-    training patch of size ``2·margin + 1`` overlaps a test voxel.
-
-    Returns:
-        ``(train, test)``: two ``(shape[axis],) bool`` masks over the planes of ``axis``.
-    """
-    if not 0 <= axis < len(shape):
-        raise ValueError(f"axis must be in [0, {len(shape)}), got {axis}")
-    n = int(shape[axis])
-    lo, hi = int(test[0] * n), int(test[1] * n)
-    planes = np.arange(n)
-    test_mask = (planes >= lo) & (planes < hi)
-    train_mask = (planes < lo - margin) | (planes >= hi + margin)
-    return train_mask, test_mask
-
-
-def sample_patches(volume: np.ndarray, labels: np.ndarray, n_per_class: int, *, size: int = 7,
-                   planes: np.ndarray | None = None, axis: int = 1, mask: np.ndarray | None = None,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cubic patches labelled with the tissue at their centre, ``n_per_class`` of each label.
-
-    Centres are drawn (without replacement) among voxels where ``mask`` is true (default: the
-    brain, ``volume > 0``), whose plane along ``axis`` is in ``planes`` (from :func:`slab_split`),
-    and far enough from the border for a whole patch. Classes are balanced, so chance is 1/3.
-
-    Args:
-        volume: ``(n_1, n_2, n_3) float32`` (e.g. the T1 image).
-        labels: ``(n_1, n_2, n_3) int`` tissue labels (:func:`tissue_labels`).
-        size: patch side (odd).
-
-    Returns:
-        ``(x, y, centres)``: ``(m, size, size, size, 1) float32``, ``(m,) int64``,
-        ``(m, 3) int64``, shuffled, ``m = n_per_class · n_labels``.
-    """
-    volume = np.asarray(volume, dtype=np.float32)
-    labels = np.asarray(labels)
-    if volume.ndim != 3:
-        raise ValueError(f"volume must be 3D (n_1, n_2, n_3), got shape {volume.shape}")
-    if labels.shape != volume.shape:
-        raise ValueError(f"labels must have the volume's shape {volume.shape}, got {labels.shape}")
-    if size < 1 or size % 2 == 0:
-        raise ValueError(f"size must be a positive odd number, got {size}")
-    r = size // 2
-    rng = np.random.default_rng(seed)
-    ok = (volume > 0) if mask is None else np.asarray(mask, dtype=bool)
-    ok = ok.copy()
-    for ax, n in enumerate(volume.shape):
-        inside = np.zeros(n, dtype=bool)
-        inside[r: n - r] = True
-        if ax == axis and planes is not None:
-            inside &= np.asarray(planes, dtype=bool)
-        shape = [1, 1, 1]
-        shape[ax] = n
-        ok &= inside.reshape(shape)
-    centres = []
-    ys = []
-    for c in np.unique(labels):
-        idx = np.argwhere(ok & (labels == c))
-        if len(idx) < n_per_class:
-            raise ValueError(f"only {len(idx)} voxels of label {c} are available, asked for n_per_class={n_per_class}")
-        centres.append(idx[rng.choice(len(idx), n_per_class, replace=False)])
-        ys.append(np.full(n_per_class, c, dtype=np.int64))
-    cen = np.concatenate(centres)
-    y = np.concatenate(ys)
-    order = rng.permutation(len(y))
-    cen, y = cen[order], y[order]
-    offs = np.arange(-r, r + 1)
-    i = cen[:, 0, None, None, None] + offs[None, :, None, None]
-    j = cen[:, 1, None, None, None] + offs[None, None, :, None]
-    k = cen[:, 2, None, None, None] + offs[None, None, None, :]
-    x = volume[i, j, k][..., None]
-    return x.astype(np.float32), y, cen.astype(np.int64)
-
-
-def centre_slices(patches: np.ndarray, axis: int = 3) -> np.ndarray:
-    """The middle 2D slice of each 3D patch, for the 2D baseline.
-
-    Args:
-        patches: ``(m, s, s, s, c)``.
-        axis: the patch axis to cut across (3 = the volume's z axis: an axial slice).
-
-    Returns:
-        ``(m, s, s, c)``.
-    """
-    p = np.asarray(patches)
-    if p.ndim != 5:
-        raise ValueError(f"patches must have shape (m, s, s, s, c), got {p.shape}")
-    if axis not in (1, 2, 3):
-        raise ValueError(f"axis must be 1, 2 or 3, got {axis}")
-    return np.take(p, p.shape[axis] // 2, axis=axis)
 
 
 # --------------------------------------------------------------------------- tissue classifiers
@@ -279,36 +75,30 @@ def tissue_classifier_3d(size: int = 7, n_classes: int = 3) -> Any:
     ``Flatten`` → ``Dense(n_classes, softmax)``; every layer valid, so for ``size = 7`` the
     shapes go 7³×1 → 5³×8 → 3³×16 → 1³×32.
     """
-    import keras
-    from keras import layers
-
-    if size < 5 or size % 2 == 0:
-        raise ValueError(f"size must be odd and >= 5, got {size}")
-    return keras.Sequential([
-        keras.Input((size, size, size, 1)),
-        layers.Conv3D(8, 3, activation="relu"),
-        layers.Conv3D(16, 3, activation="relu"),
-        layers.Conv3D(32, size - 4, activation="relu"),
-        layers.Flatten(),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="tissue_conv3d")
+    return _tissue_classifier(3, size, n_classes)
 
 
 def tissue_classifier_2d(size: int = 7, n_classes: int = 3) -> Any:
     """The 2D baseline: the same layers with Conv2D on the centre slice ``(batch, size, size, 1)``."""
+    return _tissue_classifier(2, size, n_classes)
+
+
+def _tissue_classifier(ndim: int, size: int, n_classes: int) -> Any:
+    """The tissue classifier's layers with ``Conv{ndim}D`` on ``(batch, size, …, size, 1)`` patches."""
     import keras
     from keras import layers
 
     if size < 5 or size % 2 == 0:
         raise ValueError(f"size must be odd and >= 5, got {size}")
+    conv = layers.Conv3D if ndim == 3 else layers.Conv2D
     return keras.Sequential([
-        keras.Input((size, size, 1)),
-        layers.Conv2D(8, 3, activation="relu"),
-        layers.Conv2D(16, 3, activation="relu"),
-        layers.Conv2D(32, size - 4, activation="relu"),
+        keras.Input((size,) * ndim + (1,)),
+        conv(8, 3, activation="relu"),
+        conv(16, 3, activation="relu"),
+        conv(32, size - 4, activation="relu"),
         layers.Flatten(),
         layers.Dense(n_classes, activation="softmax"),
-    ], name="tissue_conv2d")
+    ], name=f"tissue_conv{ndim}d")
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Shared pytest set-up: quiet TensorFlow, the offline mirror, and an isolated cache fixture."""
+"""Shared pytest set-up: quiet TensorFlow, the offline mirror, an isolated cache, the LFW face fixtures, and small
+file builders (a tar, a notebook) used by several test files."""
 
 from __future__ import annotations
 
@@ -87,3 +88,63 @@ def start_lab(tmp_path: Path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# ------------------------------------------------------------------ the LFW subset through FaceNet (face tests)
+
+@pytest.fixture(scope="module")
+def paths() -> list[Path]:
+    """The 100 photos of the LFW subset (10 people × 10), sorted by person then file (``lfw_faces.lfw_paths``)."""
+    from lfw_faces import lfw_paths
+
+    return list(lfw_paths())
+
+
+@pytest.fixture(scope="module")
+def labels():
+    """``(100,)`` person index of each of :func:`paths`."""
+    from lfw_faces import lfw_labels
+
+    return lfw_labels()
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The course's FaceNet (``verification.default_model()``)."""
+    from facelib.verification import default_model
+
+    return default_model()
+
+
+@pytest.fixture(scope="module")
+def encodings():
+    """All 100 photos through the database pipeline (MTCNN + alignment + FaceNet), course preprocessing."""
+    from lfw_faces import lfw_encodings
+
+    return lfw_encodings()
+
+
+# ------------------------------------------------------------------ small files built by tests
+
+def write_tar(path: Path, members: dict[str, bytes]) -> Path:
+    """A plain tar at ``path`` holding ``members`` (``{name inside the archive: bytes}``), in that order."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_code_notebook(path: Path, cells: list[str]) -> Path:
+    """A Python 3 notebook at ``path`` with one code cell per source in ``cells``."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path

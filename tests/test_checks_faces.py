@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from check_cases import stub
 
 from facelib.checks import CheckFailed, faces
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
 
 
 def test_false_alarm_probability(capsys):

@@ -1,21 +1,14 @@
 """`facelib classroom`: every notebook runs, failures are reported (not hidden), HTML is written."""
 
 import nbformat
+from conftest import write_code_notebook
 
 from facelib import classroom, cli
 
 
-def _notebook(path, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 def test_runs_all_notebooks_and_reports_the_failing_cell(tmp_path, capsys):
-    good = _notebook(tmp_path / "01_good.ipynb", ["import os", "print(os.environ['FACELIB_FAST'], 6 * 7)"])
-    bad = _notebook(tmp_path / "02_bad.ipynb", ["x = 1", "1 / 0", "print('still ran', x)"])
+    good = write_code_notebook(tmp_path / "01_good.ipynb", ["import os", "print(os.environ['FACELIB_FAST'], 6 * 7)"])
+    bad = write_code_notebook(tmp_path / "02_bad.ipynb", ["x = 1", "1 / 0", "print('still ran', x)"])
     out = tmp_path / "html"
     code = cli.main(["classroom", str(good), str(bad), "--out", str(out)])
     text = capsys.readouterr().out
@@ -32,7 +25,7 @@ def test_runs_all_notebooks_and_reports_the_failing_cell(tmp_path, capsys):
 
 
 def test_fast_flag_and_summary_total(tmp_path):
-    nb = _notebook(tmp_path / "03_fast.ipynb", ["import os\nassert os.environ['FACELIB_FAST'] == '1'"])
+    nb = write_code_notebook(tmp_path / "03_fast.ipynb", ["import os\nassert os.environ['FACELIB_FAST'] == '1'"])
     runs = classroom.run_all([nb], tmp_path / "o", fast=True, progress=False)
     assert runs[0].ok and runs[0].html.is_file()
     table = classroom.summary_table(runs)

@@ -77,16 +77,6 @@ def test_top_activating_patches_finds_the_bright_spots() -> None:
         V.top_activating_patches(model, "sum3x3", 2, images)
 
 
-def test_patch_pool_has_enough_crops_of_each_kind() -> None:
-    pool, sources = V.patch_pool(1000, 32)
-    assert pool.shape == (1000, 32, 32, 3) and pool.dtype == np.float32
-    assert 0.0 <= pool.min() and pool.max() <= 1.0
-    assert {"photo", "painting", "face"} <= set(sources)
-    assert len({pool[i].tobytes() for i in range(0, 1000, 7)}) == len(range(0, 1000, 7))  # no duplicates
-    with pytest.raises(ValueError):
-        V.patch_pool(0)
-
-
 def test_activation_maximisation_raises_the_unit() -> None:
     inp = keras.Input((None, None, 3))
     conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="red")
@@ -107,7 +97,9 @@ def test_plots_return_figures(vgg: keras.Model) -> None:
     fig = V.plot_filters(kernel, n=10)
     assert len([a for a in fig.axes if a.images]) == 10
     fig2 = V.plot_feature_maps(np.random.default_rng(1).uniform(size=(1, 8, 8, 5)), n=4)
-    assert len([a for a in fig2.axes if a.images]) == 4
+    assert [a.get_title() for a in fig2.axes if a.images] == [f"channel {i}" for i in range(4)]
+    for f, title in ((fig, "First-layer filters"), (fig2, "Feature maps")):
+        assert f.get_suptitle() == title and not any(a.axison for a in f.axes)   # a grid of bare tiles
     with pytest.raises(ValueError):
         V.plot_filters(np.zeros((3, 3)))
 
@@ -134,43 +126,3 @@ def test_visualize_re_exports_lesson_06_module():
     for name in visualize.__all__:
         assert getattr(visualize, name) is getattr(V, name)
     assert sorted(visualize.__all__) == sorted(V.__all__)
-
-
-def _fake_sample(m: int = 5, side: int = 64):
-    from facelib.datasets import ImageNetSample
-
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(m, side, side, 3), dtype=np.uint8)
-    return ImageNetSample(images, np.arange(m), tuple(f"n{i:08d}" for i in range(m)),
-                          tuple(f"class{i}" for i in range(m)))
-
-
-def test_imagenet_pool_one_crop_per_photo_then_cycles() -> None:
-    sample = _fake_sample(5, 64)
-    pool, names = V.imagenet_pool(sample, 12, 32, seed=1)
-    assert pool.shape == (12, 32, 32, 3) and pool.dtype == np.float32
-    assert 0.0 <= pool.min() and pool.max() <= 1.0
-    assert sorted(names[:5]) == [f"class{i}" for i in range(5)]     # the first 5 crops: 5 different photos
-    assert names[5:10] == names[:5] and names[10:] == names[:2]      # then the same order again
-
-
-def test_imagenet_pool_full_size_crop_is_the_photo() -> None:
-    sample = _fake_sample(3, 40)
-    pool, names = V.imagenet_pool(sample, 3, 40, seed=0)            # side = size = the photo: no resize
-    for crop, name in zip(pool, names):
-        photo = sample.images[int(name.removeprefix("class"))]
-        np.testing.assert_array_equal(crop, photo.astype(np.float32) / 255.0)
-
-
-def test_imagenet_pool_crop_comes_from_its_photo() -> None:
-    sample = _fake_sample(2, 64)
-    pool, names = V.imagenet_pool(sample, 2, 16, seed=3, max_scale=1.0)   # side = 16, no resize
-    for crop, name in zip(pool, names):
-        photo = sample.images[int(name.removeprefix("class"))].astype(np.float32) / 255.0
-        windows = np.lib.stride_tricks.sliding_window_view(photo, (16, 16, 3))[..., 0, :, :, :]
-        assert np.any(np.all(windows == crop, axis=(2, 3, 4)))
-
-
-def test_imagenet_pool_bad_size() -> None:
-    with pytest.raises(ValueError, match="size <= 64"):
-        V.imagenet_pool(_fake_sample(2, 64), 4, 100)

@@ -9,18 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_tar
 from PIL import Image
 
 from facelib import datasets
-
-
-def _tar(path: Path, members: dict[str, bytes]) -> Path:
-    with tarfile.open(path, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
 
 
 def _jpeg(colour: tuple[int, int, int], size: int = 256) -> bytes:
@@ -48,7 +40,7 @@ def test_registry_sample_loads_and_matches_the_archive(tmp_home: Path, mirror: P
 
 
 def test_extraction_happens_once(tmp_home: Path, tmp_path: Path) -> None:
-    archive = _tar(tmp_path / "s.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((200, 10, 10)),
+    archive = write_tar(tmp_path / "s.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((200, 10, 10)),
                                         "imagenet_sample_256/001_n01443537_goldfish.jpg": _jpeg((10, 200, 10))})
     first = datasets.load_imagenet_sample(archive=archive)
     assert first.class_index.tolist() == [0, 1] and first.class_name == ("tench", "goldfish")
@@ -60,23 +52,24 @@ def test_extraction_happens_once(tmp_home: Path, tmp_path: Path) -> None:
     assert touched > 0
     datasets.load_imagenet_sample(archive=archive)
     assert photo.stat().st_mtime_ns == touched     # not extracted again
-    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet-")]  # no temporary folder left
+    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]  # no temporary folder left
 
 
 def test_archive_with_a_foreign_member_is_refused_and_leaves_nothing(tmp_home: Path, tmp_path: Path) -> None:
-    archive = _tar(tmp_path / "bad.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((1, 2, 3)),
+    archive = write_tar(tmp_path / "bad.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((1, 2, 3)),
                                           "other/evil.jpg": _jpeg((0, 0, 0))})
     with pytest.raises(ValueError, match="bad.tar.*other/evil.jpg"):
         datasets.load_imagenet_sample(archive=archive)
     assert not (tmp_home / "imagenet_sample_256").exists()
-    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet-")]
+    assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]
 
 
 def test_bad_file_name_and_bad_n(tmp_home: Path, tmp_path: Path) -> None:
-    archive = _tar(tmp_path / "names.tar", {"imagenet_sample_256/tench.jpg": _jpeg((1, 2, 3))})
+    archive = write_tar(tmp_path / "names.tar", {"imagenet_sample_256/tench.jpg": _jpeg((1, 2, 3))})
     with pytest.raises(ValueError, match="tench.jpg: ImageNet sample file names must be NNN_<wnid>_<name>.jpg"):
         datasets.load_imagenet_sample(archive=archive)
-    good = _tar(tmp_path / "good.tar", {"imagenet_sample_256/005_n01496331_electric_ray.jpg": _jpeg((1, 2, 3), 300)})
+    good = write_tar(tmp_path / "good.tar",
+                     {"imagenet_sample_256/005_n01496331_electric_ray.jpg": _jpeg((1, 2, 3), 300)})
     one = datasets.load_imagenet_sample(archive=good)
     assert one.images.shape == (1, 256, 256, 3) and one.class_name == ("electric_ray",)   # resized to 256
     with pytest.raises(ValueError, match="n must be between 1 and 1"):

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from lfw_faces import lfw_encodings, lfw_labels, lfw_paths
 from PIL import Image
 
 from facelib import images, verification
@@ -15,26 +14,7 @@ from facelib.evaluation import accepts
 from facelib.face_database import FaceDatabase
 from facelib.verification import default_model, img_to_encoding
 
-
-@pytest.fixture(scope="module")
-def paths():
-    return list(lfw_paths())
-
-
-@pytest.fixture(scope="module")
-def labels():
-    return lfw_labels()
-
-
-@pytest.fixture(scope="module")
-def model():
-    return default_model()
-
-
-@pytest.fixture(scope="module")
-def encodings():
-    """All 100 photos through the database pipeline (MTCNN + alignment + FaceNet), course preprocessing."""
-    return lfw_encodings()
+# The LFW fixtures (paths, labels, model, encodings) come from conftest.py.
 
 
 def _db_from(encodings, labels, paths, people, first_only=True):

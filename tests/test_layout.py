@@ -83,3 +83,28 @@ def test_the_split_modules_keep_every_public_name_they_had():
     for module, names in before.items():
         assert [n for n in names if not hasattr(module, n)] == [], module.__name__
         assert set(names) <= set(module.__all__), module.__name__
+
+
+# Issue 11 ("one idea per module"): names that moved out of a module, and where they live now.
+MOVED = {
+    ("volumes", "mri"): ("MNI152", "MNI152_SHAPE", "TISSUES", "load_mni152", "tissue_labels", "add_scan_noise",
+                         "slab_split", "sample_patches", "centre_slices"),
+    ("signals", "ecg"): ("ECGRecord", "load_mitbih_record", "load_electrocardiogram", "bandpass", "time_split"),
+    ("convnet_features", "patch_pools"): ("imagenet_pool", "patch_pool"),
+    ("visualize", "patch_pools"): ("imagenet_pool", "patch_pool"),
+    ("datasets", "lfw_pairs"): ("LFWPairs", "PairSet", "lfw_pairs"),
+}
+
+
+def test_moved_names_are_re_exported_by_their_old_module_and_documented():
+    import importlib
+
+    for (old_name, new_name), names in MOVED.items():
+        old = importlib.import_module(f"facelib.{old_name}")
+        new = getattr(facelib, new_name)  # a package sub-module, imported on first use
+        assert new is importlib.import_module(f"facelib.{new_name}")
+        assert f"facelib.{new_name}" in old.__doc__, f"{old_name}'s docstring should say what moved to {new_name}"
+        assert [n for n in old.__all__ if not hasattr(old, n)] == [], f"{old_name}.__all__ names what it lacks"
+        for name in names:
+            assert getattr(old, name) is getattr(new, name), f"{old_name}.{name}"
+            assert name in old.__all__ and name in new.__all__, f"{old_name}.{name}"

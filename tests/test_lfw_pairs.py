@@ -1,4 +1,4 @@
-"""datasets.lfw_pairs: LFW's pairs files read by explicit file name, from the registry or any folder."""
+"""facelib.lfw_pairs: LFW's pairs files read by explicit file name, from the registry or any folder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facelib.datasets import lfw_pairs
+from facelib import config
+from facelib.lfw_pairs import lfw_pairs
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,9 @@ def test_view1_from_the_registry_archive(view1):
     assert train.b[1100] == view1.root / "lfw" / name2 / f"{name2}_{int(n2):04d}.jpg"
     assert train.same[:1100].all() and not train.same[1100:].any()
     assert view1.folds == []
+    # extracted once into the cache, stamped with the archive it came from (facelib.archives.extract_once)
+    assert view1.root == config.settings.home / "lfw" / "lfw_view1"
+    assert (view1.root / ".source").read_text().startswith("lfw_view1.tar.gz ")
 
 
 def _layout(tmp: Path, view1, names: list[tuple[str, str]]) -> None:

@@ -5,23 +5,15 @@ from __future__ import annotations
 import sys
 
 import nbformat
-from conftest import REPO
+from conftest import REPO, write_code_notebook
 
 sys.path.insert(0, str(REPO / "tools"))
 import nbstore
 
 
-def _write(path, cells):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 def test_store_runs_fast_and_static_and_keeps_only_repeatable_outputs(tmp_path, monkeypatch):
     monkeypatch.setenv("FACELIB_INTERACTIVE", "1")  # the store must not inherit a person's setting
-    path = _write(tmp_path / "01_x.ipynb", [
+    path = write_code_notebook(tmp_path / "01_x.ipynb", [
         "import os; print(os.environ['FACELIB_FAST'], os.environ['FACELIB_INTERACTIVE'])",
         "import sys; print('noise', file=sys.stderr)",
         "# NBVAL_IGNORE_OUTPUT\nprint('varies')",
@@ -41,7 +33,7 @@ def test_store_runs_fast_and_static_and_keeps_only_repeatable_outputs(tmp_path, 
 
 
 def test_a_failing_cell_fails_the_store_and_leaves_the_file_alone(tmp_path, capsys):
-    path = _write(tmp_path / "02_bad.ipynb", ["x = 1", "1 / 0"])
+    path = write_code_notebook(tmp_path / "02_bad.ipynb", ["x = 1", "1 / 0"])
     before = path.read_bytes()
     assert nbstore.main([str(path)]) == 1
     assert "ZeroDivisionError" in capsys.readouterr().err

@@ -7,73 +7,17 @@ import numpy as np
 import pytest
 
 from facelib import signals as S
+from facelib.ecg import ECGRecord, load_mitbih_record
 
-# --------------------------------------------------------------------------- loaders
 
 @pytest.fixture(scope="module")
-def record() -> S.ECGRecord:
-    return S.load_mitbih_record()
-
-
-def test_load_mitbih_record_shapes_and_labels(record: S.ECGRecord) -> None:
-    assert record.fs == 360 and record.record == "100"
-    assert record.signal.shape == (650000,) and record.signal.dtype == np.float32
-    assert record.signals.shape == (650000, 2)
-    assert record.beat_samples.shape == (2273,)
-    symbols, counts = np.unique(record.beat_symbols, return_counts=True)
-    assert dict(zip(symbols.tolist(), counts.tolist())) == {"N": 2239, "A": 33, "V": 1}
-    assert record.windows.shape == (4542, 256) and record.windows.dtype == np.float32
-    assert set(np.unique(record.window_labels).tolist()) == {0, 1, 2, 3}
-    assert record.label_names == ("none", "N", "A", "V")
-    assert np.all(np.diff(record.beat_samples) > 0)
-    assert record.duration_s == pytest.approx(650000 / 360)
-
-
-def test_load_mitbih_record_millivolts(record: S.ECGRecord) -> None:
-    from facelib import assets
-
-    with np.load(assets.fetch("mitbih-100"), allow_pickle=False) as d:
-        raw = d["signal"].astype(np.float64)
-    # digital 995 at t=0 on MLII: (995 - 1024) / 200 mV
-    assert raw[0, 0] == 995 and record.signal[0] == pytest.approx(-0.145)
-    np.testing.assert_allclose(record.signals, (raw - 1024) / 200, atol=1e-6)
-    # every stored window is the MLII signal around its centre (index 128 of 256)
-    for i in (0, 1000, 4541):
-        c = record.window_centers[i]
-        np.testing.assert_allclose(record.windows[i], record.signal[c - 128: c + 128], atol=1e-6)
-    # beat windows sit on annotated beats, non-beat windows >= 54 samples away from all beats
-    beat_windows = record.window_centers[record.window_labels > 0]
-    assert np.isin(beat_windows, record.beat_samples).all()
-    none = record.window_centers[record.window_labels == 0]
-    gap = np.abs(none[:, None] - record.beat_samples[None, :]).min(axis=1)
-    assert gap.min() >= 54
-
-
-def test_load_electrocardiogram() -> None:
-    ecg, fs = S.load_electrocardiogram()
-    assert fs == 360 and ecg.shape == (108000,) and ecg.dtype == np.float64
-    # first raw values of scipy's ecg.dat are 975, 981: scipy's conversion (ecg - 1024) / 200
-    np.testing.assert_allclose(ecg[:2], [(975 - 1024) / 200, (981 - 1024) / 200])
-
-
-def test_load_electrocardiogram_wrong_file(tmp_path) -> None:
-    bad = tmp_path / "bad.npz"
-    np.savez(bad, signal=np.zeros(3))
-    with pytest.raises(ValueError, match="'ecg'"):
-        S.load_electrocardiogram(bad)
-    with pytest.raises(FileNotFoundError, match="missing.npz"):
-        S.load_mitbih_record(tmp_path / "missing.npz")
-
-
-def test_time_split() -> None:
-    assert S.time_split(650000) == 520000
-    with pytest.raises(ValueError, match="train_fraction"):
-        S.time_split(100, 1.5)
+def record() -> ECGRecord:
+    return load_mitbih_record()
 
 
 # --------------------------------------------------------------------------- detector plumbing
 
-def test_detector_windows_respect_span_and_gaps(record: S.ECGRecord) -> None:
+def test_detector_windows_respect_span_and_gaps(record: ECGRecord) -> None:
     sig = record.signal
     x, y, centres = S.make_detector_windows(sig, record.beat_samples, 0, 100000, seed=3)
     assert x.shape == (len(y), 256, 1) and x.dtype == np.float32
@@ -141,7 +85,7 @@ def test_match_beats_hand_worked() -> None:
     assert (m2.tp, m2.fp, m2.fn) == (1, 0, 1)
 
 
-def test_trained_detector_finds_held_out_beats(record: S.ECGRecord) -> None:
+def test_trained_detector_finds_held_out_beats(record: ECGRecord) -> None:
     model, info = S.train_beat_detector(record, epochs=2, copies=1)
     cut = info["cut"]
     assert cut == 520000

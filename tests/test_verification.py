@@ -5,14 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from lfw_faces import lfw_encodings, lfw_labels, lfw_paths
 from PIL import Image
 
 from facelib.checks.verification import colour_encoder
 from facelib.verification import (
     COURSE_THRESHOLD,
     course_image,
-    default_model,
     encode_faces,
     img_to_encoding,
     nearest_person,
@@ -21,27 +19,7 @@ from facelib.verification import (
     who_is_it,
 )
 
-
-@pytest.fixture(scope="module")
-def paths():
-    return list(lfw_paths())
-
-
-@pytest.fixture(scope="module")
-def labels():
-    return lfw_labels()
-
-
-@pytest.fixture(scope="module")
-def model():
-    return default_model()
-
-
-@pytest.fixture(scope="module")
-def encodings():
-    """All 100 photos through the database pipeline (MTCNN + alignment + FaceNet), course preprocessing."""
-    return lfw_encodings()
-
+# The LFW fixtures (paths, labels, model, encodings) come from conftest.py.
 
 # ----------------------------------------------------------------- the course's functions
 

@@ -2,122 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import keras
 import numpy as np
 import pytest
 
 from facelib import volumes as V
+from facelib.mri import MNI152, load_mni152
 
-# --------------------------------------------------------------------------- the brain template
 
 @pytest.fixture(scope="module")
-def brain() -> V.MNI152:
-    return V.load_mni152()
-
-
-def test_load_mni152_shapes_dtypes_ranges(brain: V.MNI152) -> None:
-    assert brain.shape == V.MNI152_SHAPE == (197, 233, 189)
-    for vol in (brain.t1, brain.gm, brain.wm):
-        assert vol.shape == (197, 233, 189) and vol.dtype == np.float32
-        assert vol.min() == 0.0 and vol.max() == pytest.approx(1.0)
-    assert brain.zooms == (1.0, 1.0, 1.0)
-    assert float((brain.gm + brain.wm).max()) <= 1.0 + 1e-6
-    # 1 mm voxels; voxel (98, 134, 72) is the MNI origin (0, 0, 0) mm
-    np.testing.assert_allclose(brain.affine @ [98, 134, 72, 1], [0, 0, 0, 1])
-
-
-def test_nifti_header_shape_matches_manifest_and_registry(mirror) -> None:
-    import nibabel as nib
-
-    from facelib import assets
-
-    manifest = json.loads((mirror / "MANIFEST.json").read_text())
-    members = {m["name"]: m for m in manifest["package_members"]}
-    for key in ("t1", "gm", "wm"):
-        name = f"mni152-{key}"
-        header = nib.load(str(assets.fetch(name))).header
-        got = tuple(int(v) for v in header.get_data_shape())
-        notes = members["mni152-t1"]["notes"]  # "NIfTI-1 gz, 197x233x189 ..."; gm/wm: "on the same grid"
-        want = tuple(int(v) for v in re.search(r"(\d+)x(\d+)x(\d+)", notes).groups())
-        assert got == want, name
-        if key == "t1":
-            desc = assets.get_asset(name).description
-            assert tuple(int(v) for v in re.search(r"(\d+)x(\d+)x(\d+)", desc).groups()) == got
-        assert name in members
-
-
-def test_load_mni152_rejects_wrong_shape(tmp_path, brain: V.MNI152) -> None:
-    import nibabel as nib
-
-    from facelib import assets
-
-    small = tmp_path / "small.nii.gz"
-    nib.save(nib.Nifti1Image(np.zeros((10, 10, 10), np.uint8), np.eye(4)), str(small))
-    with pytest.raises(ValueError, match=r"mni152-gm .*expected a \(197, 233, 189\) volume, got shape \(10, 10, 10\)"):
-        V.load_mni152({"t1": assets.fetch("mni152-t1"), "gm": small})
-
-
-def test_tissue_labels_hand_worked() -> None:
-    gm = np.array([0.1, 0.6, 0.2, 0.3, 0.0])
-    wm = np.array([0.1, 0.3, 0.7, 0.3, 0.0])
-    # other = 1 - gm - wm = [0.8, 0.1, 0.1, 0.4, 1.0]
-    np.testing.assert_array_equal(V.tissue_labels(gm, wm), [0, 1, 2, 0, 0])
-    with pytest.raises(ValueError, match="same shape"):
-        V.tissue_labels(gm, wm[:3])
-
-
-def test_tissue_labels_on_template(brain: V.MNI152) -> None:
-    labels = V.tissue_labels(brain.gm, brain.wm)
-    assert set(np.unique(labels).tolist()) == {0, 1, 2}
-    # outside the brain there is no tissue; T1 is brighter in white than in grey matter
-    assert (labels[~brain.brain_mask] == 0).all()
-    median = {k: np.median(brain.t1[(labels == k) & brain.brain_mask]) for k in (0, 1, 2)}
-    assert median[2] > median[1] > median[0]
-
-
-def test_slab_split() -> None:
-    train, test = V.slab_split((197, 233, 189), axis=1, test=(0.45, 0.65), margin=3)
-    assert train.shape == test.shape == (233,)
-    lo, hi = int(0.45 * 233), int(0.65 * 233)
-    assert np.flatnonzero(test).tolist() == list(range(lo, hi))
-    assert not (train & test).any()
-    # no training plane within 3 planes of the test slab
-    assert not train[lo - 3: hi + 3].any() and train[: lo - 3].all() and train[hi + 3:].all()
-
-
-def test_sample_patches_match_volume(brain: V.MNI152) -> None:
-    labels = V.tissue_labels(brain.gm, brain.wm)
-    train_planes, test_planes = V.slab_split(brain.shape, axis=1, margin=3)
-    x, y, c = V.sample_patches(brain.t1, labels, 50, size=7, planes=test_planes, axis=1, seed=1)
-    assert x.shape == (150, 7, 7, 7, 1) and x.dtype == np.float32 and y.dtype == np.int64
-    assert np.bincount(y).tolist() == [50, 50, 50]
-    assert test_planes[c[:, 1]].all()
-    assert (brain.t1[tuple(c.T)] > 0).all()
-    for i in range(0, 150, 17):
-        a, b, d = c[i]
-        np.testing.assert_array_equal(x[i, ..., 0], brain.t1[a - 3: a + 4, b - 3: b + 4, d - 3: d + 4])
-        assert y[i] == labels[a, b, d]
-    # centre slice = the axial plane through the centre voxel
-    np.testing.assert_array_equal(V.centre_slices(x), x[:, :, :, 3, :])
-
-
-def test_sample_patches_bad_input(brain: V.MNI152) -> None:
-    with pytest.raises(ValueError, match=r"volume must be 3D"):
-        V.sample_patches(brain.t1[0], brain.t1[0].astype(int), 5)
-    with pytest.raises(ValueError, match="size must be a positive odd"):
-        V.sample_patches(brain.t1, V.tissue_labels(brain.gm, brain.wm), 5, size=6)
-    with pytest.raises(ValueError, match=r"patches must have shape \(m, s, s, s, c\)"):
-        V.centre_slices(np.zeros((4, 7, 7, 7)))
-
-
-def test_add_scan_noise(brain: V.MNI152) -> None:
-    noisy = V.add_scan_noise(brain.t1, 0.1, seed=0)
-    diff = noisy - brain.t1
-    assert (diff[~brain.brain_mask] == 0).all()
-    assert np.std(diff[brain.brain_mask]) == pytest.approx(0.1, rel=0.02)
+def brain() -> MNI152:
+    return load_mni152()
 
 
 # --------------------------------------------------------------------------- video as a volume
@@ -150,6 +45,10 @@ def test_tissue_models_shapes() -> None:
     m3, m2 = V.tissue_classifier_3d(7), V.tissue_classifier_2d(7)
     assert tuple(m3.output_shape) == (None, 3) and tuple(m2.output_shape) == (None, 3)
     assert [tuple(l.output.shape[1:]) for l in m3.layers[:3]] == [(5, 5, 5, 8), (3, 3, 3, 16), (1, 1, 1, 32)]
+    assert [tuple(l.output.shape[1:]) for l in m2.layers[:3]] == [(5, 5, 8), (3, 3, 16), (1, 1, 32)]
+    assert (m3.name, m2.name) == ("tissue_conv3d", "tissue_conv2d")
+    # by hand, (Π f)·n_c·n_c' + n_c' per layer: 27·1·8 + 8, 27·8·16 + 16, 27·16·32 + 32, then Dense 32·3 + 3
+    assert m3.count_params() == 224 + 3472 + 13856 + 99 and m2.count_params() == 80 + 1168 + 4640 + 99
     with pytest.raises(ValueError, match="size"):
         V.tissue_classifier_3d(6)
 
@@ -177,7 +76,7 @@ def test_shape_masks_bad_arguments(kwargs, word) -> None:
         V.shape_masks(**{"size": 9, "radius": 2.0, "half_length": 3, **kwargs})
 
 
-def test_shape_patches_are_the_volume_plus_one_object(brain: V.MNI152) -> None:
+def test_shape_patches_are_the_volume_plus_one_object(brain: MNI152) -> None:
     x, y, centres = V.make_shape_patches(brain.t1, 20, size=9, contrast=(0.3, 0.6), mask=brain.brain_mask, seed=4)
     assert x.shape == (40, 9, 9, 9, 1) and x.dtype == np.float32
     assert np.bincount(y).tolist() == [20, 20]
@@ -191,7 +90,7 @@ def test_shape_patches_are_the_volume_plus_one_object(brain: V.MNI152) -> None:
         assert brain.brain_mask[i, j, k]
 
 
-def test_centre_slices_cannot_tell_spheres_from_tubes(brain: V.MNI152) -> None:
+def test_centre_slices_cannot_tell_spheres_from_tubes(brain: MNI152) -> None:
     """What the 2D baseline sees has the same distribution in both classes: the object part of every
     centre slice is the same disc, whatever the label; Conv3D's input differs."""
     x, y, centres = V.make_shape_patches(brain.t1, 30, size=9, mask=brain.brain_mask, seed=5)
@@ -205,7 +104,7 @@ def test_centre_slices_cannot_tell_spheres_from_tubes(brain: V.MNI152) -> None:
     assert above[y == 0].sum(axis=(1, 2)).max() == 1 and above[y == 1].sum(axis=(1, 2)).min() == 13
 
 
-def test_shape_experiment_conv3d_separates_what_the_slice_cannot(brain: V.MNI152) -> None:
+def test_shape_experiment_conv3d_separates_what_the_slice_cannot(brain: MNI152) -> None:
     r = V.run_shape_experiment(brain, n_train_per_class=200, n_test_per_class=100, epochs=2, seed=0)
     assert r["n_train"] == 400 and r["n_test"] == 200
     assert r["acc_3d"] >= 0.9                      # the cube sees the slices above and below
