@@ -127,11 +127,14 @@ def encodings():
 # ------------------------------------------------------------------ small files built by tests
 
 def write_tar(path: Path, members: dict[str, bytes]) -> Path:
-    """A plain tar at ``path`` holding ``members`` (``{name inside the archive: bytes}``), in that order."""
+    """A tar at ``path`` holding ``members`` (``{name inside the archive: bytes}``), in that order.
+
+    Gzip-compressed when ``path`` ends in ``.gz`` (an sdist), plain otherwise.
+    """
     import io
     import tarfile
 
-    with tarfile.open(path, "w") as tar:
+    with tarfile.open(path, "w:gz" if path.name.endswith(".gz") else "w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)

