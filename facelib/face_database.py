@@ -48,6 +48,8 @@ from facelib.face_database_file import (
 )
 from facelib.images import ImageLike, describe
 from facelib.verification import (
+    DEFAULT_THRESHOLDS,
+    PREPROCESSING,
     _as_encodings,
     course_image,
     default_model,
@@ -101,8 +103,6 @@ class FaceDatabase:
     def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,
                  threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128",
                  encoder=None) -> None:
-        from facelib.models.inception_resnet import PREPROCESSING
-
         if preprocessing not in PREPROCESSING:
             raise ValueError(f"preprocessing must be one of {PREPROCESSING}; got {preprocessing!r}")
         self._model = model
@@ -163,8 +163,6 @@ class FaceDatabase:
 
     def effective_threshold(self, threshold: float | None = None) -> float:
         """``threshold`` if given, else the calibrated one, else the preprocessing's default."""
-        from facelib.models.inception_resnet import DEFAULT_THRESHOLDS
-
         if threshold is not None:
             return check_threshold(threshold)
         if self.threshold is not None:

@@ -34,13 +34,20 @@ if TYPE_CHECKING:  # at run time FaceDatabase is re-exported lazily (face_databa
     from facelib.face_database import FaceDatabase
 
 __all__ = [
-    "COURSE_THRESHOLD", "FaceDatabase", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
+    "COURSE_THRESHOLD", "DEFAULT_THRESHOLDS", "PREPROCESSING", "FaceDatabase",
+    "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
     "nearest_person", "person_distances", "require_people", "verify", "who_is_it",
 ]
 
 #: The course's threshold on the distance between unit-norm encodings (preprocessing "course"); the
 #: one place the number lives (``facelib.models.inception_resnet.DEFAULT_THRESHOLDS["course"]`` is it).
 COURSE_THRESHOLD = 0.7
+#: The preprocessing modes of FaceNet's input (:func:`facelib.models.inception_resnet.preprocess`), and
+#: the thresholds used until one is calibrated, per preprocessing (the course's 0.7; 1.0 for "standardize").
+#: They live here, without Keras, so that checking a face database file needs no TensorFlow;
+#: :mod:`facelib.models.inception_resnet` re-exports them.
+PREPROCESSING = ("course", "standardize")
+DEFAULT_THRESHOLDS = {"course": COURSE_THRESHOLD, "standardize": 1.0}
 
 
 @functools.lru_cache(maxsize=2)

@@ -141,15 +141,27 @@ def _template_tool():
     return module
 
 
-def test_mtcnn_template_frames_the_face_like_dlibs_own_chip(port, dlib_net):
+def test_mtcnn_template_frames_the_face_like_dlibs_own_chip(port, dlib_net, monkeypatch):
     """Re-measure DLIB_CHIP_TEMPLATE on LFW-subset photos (not the ones it was measured on), and check
     that chips cut from MTCNN keypoints give nearly dlib's own descriptors."""
-    from facelib.detect import detect_face
+    from facelib import detect
     from facelib.encoders import warp_to_template
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE
 
-    tool = _template_tool()
+    # MTCNN once for the 20 photos, batched (4x faster than one by one, the same keypoints): the tool's
+    # and the chips' detect_face calls below get these faces
     photos = sorted((assets.fetch("lfw-subset") / "lfw").glob("*/*_000[12].jpg"))
+    imgs = [np.asarray(Image.open(p).convert("RGB")) for p in photos]
+    found = {im.tobytes(): detect.main_face(faces, im.shape)
+             for im, faces in zip(imgs, detect.detect_faces_batch(imgs))}
+    mtcnn = detect.detect_face
+
+    def detect_face(img, **kw):  # type: ignore[no-untyped-def]
+        face = None if kw else found.get(np.ascontiguousarray(img).tobytes())
+        return mtcnn(img, **kw) if face is None else face
+
+    monkeypatch.setattr(detect, "detect_face", detect_face)
+    tool = _template_tool()
     template, pts = tool.measure(photos)
     assert len(pts) >= 15
     assert np.abs(template - DLIB_CHIP_TEMPLATE).max() < 0.02  # 3 pixels of the 150-pixel chip
@@ -159,7 +171,7 @@ def test_mtcnn_template_frames_the_face_like_dlibs_own_chip(port, dlib_net):
     for photo in photos[:8]:
         img = np.asarray(Image.open(photo).convert("RGB"))
         theirs.append(dlib.get_face_chip(img, predictor(img, detector(img, 1)[0]), size=150, padding=0.25))
-        ours.append(warp_to_template(img, detect_face(img).keypoints, DLIB_CHIP_TEMPLATE, 150))
+        ours.append(warp_to_template(img, detect.detect_face(img).keypoints, DLIB_CHIP_TEMPLATE, 150))
     a = port.predict(np.stack(ours).astype(np.float32), verbose=0)
     b = port.predict(np.stack(theirs).astype(np.float32), verbose=0)
     same_photo = np.linalg.norm(a - b, axis=1)

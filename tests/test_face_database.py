@@ -229,3 +229,14 @@ def test_photos_of_different_sizes_encode_the_same_alone_or_together(paths, mode
 def test_verification_re_exports_face_database():
     assert verification.FaceDatabase is FaceDatabase
     assert "FaceDatabase" in verification.__all__
+
+
+def test_preprocessing_constants_live_in_verification_and_are_re_exported():
+    """Checking a database file needs them without Keras; inception_resnet re-exports the same objects."""
+    from facelib.models import inception_resnet
+
+    for name in ("PREPROCESSING", "DEFAULT_THRESHOLDS"):
+        assert getattr(inception_resnet, name) is getattr(verification, name)
+        assert name in inception_resnet.__all__ and name in verification.__all__
+    assert verification.DEFAULT_THRESHOLDS == {"course": verification.COURSE_THRESHOLD, "standardize": 1.0}
+    assert set(verification.PREPROCESSING) == set(verification.DEFAULT_THRESHOLDS)

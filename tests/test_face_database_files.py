@@ -205,18 +205,25 @@ def test_saved_files_follow_the_umask(tmp_path):
 
 _ENROL = textwrap.dedent('''
     import sys, time
+    from pathlib import Path
     import numpy as np
     from facelib import cli
     from facelib.verification import FaceDatabase
 
     def slow_encode(self, images, *, progress=None):
+        if len(sys.argv) > 5 and sys.argv[5] != "hang":  # a folder where every writer checks in:
+            mine = Path(sys.argv[5]) / sys.argv[2]      # wait until all have read the file (the race)
+            mine.touch()
+            deadline = time.monotonic() + 60
+            while len(list(mine.parent.iterdir())) < int(sys.argv[6]) and time.monotonic() < deadline:
+                time.sleep(0.02)
         time.sleep(float(sys.argv[4]))          # the 20 s of FaceNet, shortened
         seed = sum(map(ord, sys.argv[2]))
         x = np.random.default_rng(seed).normal(size=(len(images), 128))
         return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
     FaceDatabase.encode = slow_encode
-    if len(sys.argv) > 5:                      # hang while writing, holding the lock, to be killed
+    if sys.argv[5:6] == ["hang"]:              # hang while writing, holding the lock, to be killed
         real = np.savez
         def hang(*a, **k):
             real(*a, **k)
@@ -278,7 +285,9 @@ def test_two_simultaneous_enrols_keep_both_people(tmp_path, a_photo, monkeypatch
 
 def test_two_simultaneous_enrols_into_a_new_database_keep_both_people(tmp_path, a_photo):
     db = tmp_path / "new.db"
-    runs = [_enrol(db, "Ann", a_photo, 1.5), _enrol(db, "Bob", a_photo, 1.5)]
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    runs = [_enrol(db, name, a_photo, 0.5, str(sync), "2") for name in ("Ann", "Bob")]  # both encode, then write
     for r in runs:
         out, err = r.communicate(timeout=300)
         assert r.returncode == 0, err

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from facelib.verification import COURSE_THRESHOLD
+from facelib.verification import DEFAULT_THRESHOLDS, PREPROCESSING  # defined there, without Keras; re-exported
 
 __all__ = [
     "FACENET_INPUT_SIZE", "PREPROCESSING", "DEFAULT_THRESHOLDS", "ScaleSum", "inception_resnet_v1",
@@ -41,11 +41,8 @@ __all__ = [
 
 #: Side of the square input face in pixels.
 FACENET_INPUT_SIZE = 160
-#: The preprocessing modes :func:`preprocess` knows.
-PREPROCESSING = ("course", "standardize")
-#: Thresholds on the distance of unit-norm encodings used until one is calibrated, per preprocessing
-#: (the course's 0.7; 1.0 for "standardize", see the module docstring).
-DEFAULT_THRESHOLDS = {"course": COURSE_THRESHOLD, "standardize": 1.0}
+# PREPROCESSING (the modes :func:`preprocess` knows) and DEFAULT_THRESHOLDS (per preprocessing, used until
+# one is calibrated; see the module docstring) come from facelib.verification.
 
 
 @keras.saving.register_keras_serializable(package="facelib")
