@@ -132,10 +132,16 @@ def compute_layer_style_cost(a_S: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
 
 
 def _layer_weights(style_layers: Sequence[tuple[str, float]] | Sequence[str]) -> list[tuple[str, float]]:
+    """Style layers as ``(name, λ)`` pairs: plain names get equal weights ``1 / len(style_layers)``."""
     layers = list(style_layers)
-    if layers and isinstance(layers[0], str):
-        return [(str(name), 1.0 / len(layers)) for name in layers]
-    return [(str(name), float(w)) for name, w in layers]  # type: ignore[misc]
+    out: list[tuple[str, float]] = []
+    for layer in layers:
+        if isinstance(layer, str):
+            out.append((layer, 1.0 / len(layers)))
+        else:
+            name, weight = layer
+            out.append((str(name), float(weight)))
+    return out
 
 
 def compute_style_cost(style_outputs: Sequence[tf.Tensor], generated_outputs: Sequence[tf.Tensor],

@@ -14,11 +14,12 @@ NumPy references on the same tensors keep 1e-4.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from facelib.checks.core import Case, compare, report
+from facelib.checks.core import Case, Verdict, compare, report
 
 __all__ = ["check_compute_content_cost", "check_gram_matrix", "check_compute_layer_style_cost",
            "check_compute_style_cost", "check_total_cost", "check_train_step"]
@@ -28,7 +29,7 @@ COURSE_RTOL = 1e-3
 _GRADIENT_HINT = "use TensorFlow ops (tf.reduce_sum, tf.matmul, ...) so the gradient can flow"
 
 
-def _tf(x: np.ndarray):  # type: ignore[no-untyped-def]
+def _tf(x: np.ndarray) -> Any:
     import tensorflow as tf
 
     return tf.constant(x, dtype=tf.float32)
@@ -38,7 +39,7 @@ def _acts(seed: int, shape: tuple[int, ...]) -> np.ndarray:
     return np.random.default_rng(seed).normal(1.0, 4.0, size=shape).astype(np.float32)
 
 
-def _course_normals(*shapes: tuple[int, ...]) -> list:  # type: ignore[type-arg]
+def _course_normals(*shapes: tuple[int, ...]) -> list[Any]:
     """The course's inputs: ``tf.random.set_seed(1)`` then ``tf.random.normal(shape, mean=1, stddev=4)`` each."""
     import tensorflow as tf
 
@@ -90,7 +91,7 @@ def _np_layer_style(a_S: np.ndarray, a_G: np.ndarray) -> float:
     return float((d * d).sum() / (4 * n_C**2 * (n_H * n_W) ** 2))
 
 
-def check_compute_content_cost(compute_content_cost: Callable) -> bool:
+def check_compute_content_cost(compute_content_cost: Callable) -> Verdict:
     """Check ``compute_content_cost(a_C, a_G)`` on random ``(1, 4, 4, 3)`` and ``(1, 5, 7, 8)`` tensors."""
     def cases() -> list[Case]:
         out = []
@@ -113,7 +114,7 @@ def check_compute_content_cost(compute_content_cost: Callable) -> bool:
     return report("compute_content_cost", cases)
 
 
-def check_gram_matrix(gram_matrix: Callable) -> bool:
+def check_gram_matrix(gram_matrix: Callable) -> Verdict:
     """Check ``gram_matrix(A)`` for ``A`` of shape ``(n_C, n_H*n_W)``."""
     def cases() -> list[Case]:
         A = _acts(4, (3, 8))
@@ -131,7 +132,7 @@ def check_gram_matrix(gram_matrix: Callable) -> bool:
     return report("gram_matrix", cases)
 
 
-def check_compute_layer_style_cost(compute_layer_style_cost: Callable) -> bool:
+def check_compute_layer_style_cost(compute_layer_style_cost: Callable) -> Verdict:
     """Check ``compute_layer_style_cost(a_S, a_G)`` on random ``(1, n_H, n_W, n_C)`` tensors."""
     def cases() -> list[Case]:
         out = []
@@ -150,7 +151,7 @@ def check_compute_layer_style_cost(compute_layer_style_cost: Callable) -> bool:
     return report("compute_layer_style_cost", cases)
 
 
-def check_total_cost(total_cost: Callable) -> bool:
+def check_total_cost(total_cost: Callable) -> Verdict:
     """Check ``total_cost(J_content, J_style, alpha=10, beta=40)``: a weighted *sum*."""
     def cases() -> list[Case]:
         return [
@@ -163,7 +164,7 @@ def check_total_cost(total_cost: Callable) -> bool:
     return report("total_cost", cases)
 
 
-def _first_row(G):  # type: ignore[no-untyped-def]
+def _first_row(G: Any) -> np.ndarray:
     arr = np.asarray(G.numpy() if hasattr(G, "numpy") else G)
     return arr[0] if arr.ndim == 2 else arr
 
@@ -173,14 +174,14 @@ def _np_style_cost(S: list[np.ndarray], G: list[np.ndarray], layers: list[tuple[
     return float(sum(w * _np_layer_style(s, g) for (_, w), s, g in zip(layers, S[:len(layers)], G[:len(layers)])))
 
 
-def check_compute_style_cost(compute_style_cost: Callable) -> bool:
+def check_compute_style_cost(compute_style_cost: Callable) -> Verdict:
     """Check ``compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS)``.
 
     As in the course, each output list holds one activation per style layer and, last, the
     content layer's activation, which the style cost must ignore; ``STYLE_LAYERS`` holds
     ``(layer name, λ)`` pairs whose weights multiply each layer's cost.
     """
-    def outputs(seed: int, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    def outputs(seed: int, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
         return [_acts(seed + i, s) for i, s in enumerate(shapes)]
 
     def cases() -> list[Case]:
@@ -210,7 +211,7 @@ def check_compute_style_cost(compute_style_cost: Callable) -> bool:
 
 # --------------------------------------------------------------------------- train_step
 
-def _tiny_model():  # type: ignore[no-untyped-def]
+def _tiny_model() -> Any:
     """A frozen three-layer ConvNet standing in for VGG19: outputs [style 1, style 2, content]."""
     import keras
 
@@ -225,7 +226,8 @@ def _tiny_model():  # type: ignore[no-untyped-def]
     return model
 
 
-def _reference_cost(model, G, a_C, a_S, layers, alpha, beta):  # type: ignore[no-untyped-def]
+def _reference_cost(model: Any, G: Any, a_C: Sequence[Any], a_S: Sequence[Any], layers: Sequence[tuple[str, float]],
+                    alpha: float, beta: float) -> Any:
     """J(G) written out here with TF ops (independent of facelib.nst), for the reference gradient."""
     import tensorflow as tf
 
@@ -242,7 +244,9 @@ def _reference_cost(model, G, a_C, a_S, layers, alpha, beta):  # type: ignore[no
     return alpha * J_content + beta * J_style
 
 
-def _reference_steps(model, G0, a_C, a_S, layers, alpha, beta, lr, steps):  # type: ignore[no-untyped-def]
+def _reference_steps(model: Any, G0: np.ndarray, a_C: Sequence[Any], a_S: Sequence[Any],
+                     layers: Sequence[tuple[str, float]], alpha: float, beta: float, lr: float,
+                     steps: int) -> np.ndarray:
     """``steps`` Adam updates on the pixels written out in NumPy (Keras' Adam, ε = 1e-7), each clipped."""
     import tensorflow as tf
 
@@ -262,7 +266,7 @@ def _reference_steps(model, G0, a_C, a_S, layers, alpha, beta, lr, steps):  # ty
     return x.astype(np.float32)
 
 
-def check_train_step(train_step: Callable) -> bool:
+def check_train_step(train_step: Callable) -> Verdict:
     """Check ``train_step(generated_image, vgg_model_outputs, a_C, a_S, STYLE_LAYERS, optimizer, alpha, beta)``.
 
     One step: under a ``tf.GradientTape``, ``J = alpha J_content + beta J_style`` of the image
