@@ -3,7 +3,7 @@
 One module per lecture idea: ``sampling`` (identity splits, pairs, triplets), ``losses`` (triplet
 loss), ``siamese``, ``verification`` (``verify``/``who_is_it``), ``face_database`` (its file format in
 ``face_database_file``), ``detect``, ``evaluation``, ``encoders``, ``convnet_features`` (what ConvNets
-learn; its search pools in ``patch_pools``), ``nst`` (content/style costs) and ``style_transfer``,
+learn; its search pools in ``patch_pools``), ``nst`` (content/style costs) and ``style_transfer`` (with ``style_*``),
 ``live`` (the webcam door; its parts in ``live_*``), ``conv_arithmetic``, ``signals``/``volumes``
 (1D/3D convolutions; their data in ``ecg``/``mri``), plus plumbing (``config``, ``device``, ``assets``,
 ``archives``, ``images``, ``datasets``, ``lfw_pairs``, ``cli``). ``data`` and ``visualize`` are the old
@@ -27,7 +27,7 @@ _SUBMODULES = {
     "detect", "device", "evaluation", "face_database", "images", "losses", "models", "nst", "sampling", "siamese",
     "signals", "verification", "visualize", "volumes", "widgets", "encoders", "style_transfer", "live", "progress",
     "archives", "ecg", "lfw_pairs", "mri", "patch_pools", "face_database_file", "live_clip", "live_draw",
-    "live_frames", "live_loop", "live_processor", "live_widget",
+    "live_frames", "live_loop", "live_processor", "live_widget", "style_images", "style_optim", "style_presets",
 }
 
 
