@@ -77,6 +77,8 @@ def train(strategy: str, x_train, y_train, steps: int, budget: float, seed: int)
         model = encoder
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses.TripletMiningLoss(mining, MARGIN))
         stream = sampling.pk_dataset(x_train, y_train, P=P, K=K, seed=seed, augment=sampling.random_flip_shift)
+    # the optimizer's slots made now, not inside fit's first trace (which then has to trace the step twice)
+    model.optimizer.build(model.trainable_variables)
     start = time.perf_counter()
     model.fit(stream, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[timer])
     return encoder, time.perf_counter() - start, timer.steps
