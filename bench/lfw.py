@@ -3,11 +3,13 @@
     python bench/lfw.py                      # View 1 offline: τ on DevTrain, accuracy on DevTest
     python bench/lfw.py --lfw-home DIR       # + View 2: 6,000 pairs, 10 folds (τ on 9, test on 1)
     python bench/lfw.py --quick              # a smoke run: 40 + 40 pairs, no targets
+    python bench/lfw.py --alignment landmarks   # dlib's chips from predicted dlib landmarks
 
 Encoders (:func:`facelib.encoders.load`): ``facenet`` with the course's preprocessing (RGB/255)
 and with ``standardize`` (prewhiten, what the weights were trained with); ``dlib`` (the Keras port
-of dlib's ResNet on 150×150 chips aligned from MTCNN's keypoints); ``facenet+dlib`` (both unit
-encodings side by side / √2). Each with and without flipped-image averaging ("flip").
+of dlib's ResNet on 150×150 chips aligned from MTCNN's keypoints, by ``--alignment``: ``template``,
+the default, or ``landmarks``); ``facenet+dlib`` (both unit encodings side by side, weighted by
+``encoders.FUSION_WEIGHTS``). Each with and without flipped-image averaging ("flip").
 
 For each: accuracy (± the standard error of a proportion on View 1; ± the standard deviation
 over the 10 folds on View 2), AUC, TAR at FAR = 0.1 %, τ, photos without a detected face (they get
@@ -58,9 +60,10 @@ def eer_threshold(d: np.ndarray, same: np.ndarray) -> float:
     return evaluation.equal_error_rate(d, same)[1]
 
 
-def encode_all(name: str, pre: str | None, flip: bool, photos: list[Path]) -> tuple[dict[Path, np.ndarray], int]:
+def encode_all(name: str, pre: str | None, flip: bool, photos: list[Path],
+               alignment: str = "template") -> tuple[dict[Path, np.ndarray], int]:
     """Cached encodings of every photo → ``({path: encoding}, photos without a face)``."""
-    enc = encoders.load(name, preprocessing=pre, flip=flip)
+    enc = encoders.load(name, preprocessing=pre, flip=flip, alignment=alignment)
     out: dict[Path, np.ndarray] = {}
     missing = 0
     for s in range(0, len(photos), CHUNK):
@@ -80,10 +83,10 @@ def distances(pairs: PairSet, emb: dict[Path, np.ndarray]) -> np.ndarray:
     return np.linalg.norm(a - b, axis=1)
 
 
-def photos_per_second(name: str, pre: str | None, photos: list[Path]) -> float:
+def photos_per_second(name: str, pre: str | None, photos: list[Path], alignment: str = "template") -> float:
     """End-to-end throughput on uncached photos (MTCNN + alignment + networks, flip on)."""
-    enc = encoders.load(name, preprocessing=pre, flip=True)
-    enc.encode_photos(photos[:2], on_no_face="centre")  # warm-up: builds and traces the network(s)
+    enc = encoders.load(name, preprocessing=pre, flip=True, alignment=alignment)
+    enc.encode_photos(photos[:1], on_no_face="centre")  # warm-up: builds and traces the network(s)
     t0 = time.perf_counter()
     enc.encode_photos(photos, on_no_face="centre")
     return len(photos) / (time.perf_counter() - t0)
@@ -94,7 +97,8 @@ def subset(pairs: PairSet, n: int) -> PairSet:
     return pairs.head(n)
 
 
-def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None) -> list[dict]:
+def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None,
+               alignment: str = "template") -> list[dict]:
     train, test = v1.splits["train"], v1.splits["test"]
     if quick:
         train, test = subset(train, 40), subset(test, 40)
@@ -104,7 +108,7 @@ def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None) -> lis
     rows = []
     for name, pre in CONFIGS:
         for flip in (False, True):
-            emb, missing = encode_all(name, pre, flip, photos)
+            emb, missing = encode_all(name, pre, flip, photos, alignment)
             d_tr, d_te = distances(train, emb), distances(test, emb)
             tau = eer_threshold(d_tr, train.same)
             acc = evaluation.verification_accuracy(d_te, test.same, tau)
@@ -127,7 +131,7 @@ def print_row(r: dict, speed: float | None = None) -> None:
           f"{100 * r['tar']:>13.1f}%{r['tau']:>8.3f}{r['missing']:>6}/{r['photos']:<5}{extra}", flush=True)
 
 
-def view2_rows(v2: LFWPairs, quick: bool) -> list[dict]:
+def view2_rows(v2: LFWPairs, quick: bool, alignment: str = "template") -> list[dict]:
     folds = v2.folds
     if quick:
         folds = [subset(f, 8) for f in folds]
@@ -135,7 +139,7 @@ def view2_rows(v2: LFWPairs, quick: bool) -> list[dict]:
     rows = []
     for name, pre in CONFIGS:
         for flip in (False, True):
-            emb, missing = encode_all(name, pre, flip, photos)
+            emb, missing = encode_all(name, pre, flip, photos, alignment)
             ds = [distances(f, emb) for f in folds]
             accs, taus = [], []
             for k, f in enumerate(folds):
@@ -162,17 +166,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-pairs", type=int, default=None,
                     help="choose View 1's τ on this many DevTrain pairs (half same, half different) "
                          "instead of all 2,200")
+    ap.add_argument("--alignment", choices=encoders.DLIB_ALIGNMENTS, default="template",
+                    help="how dlib's chip is cut from MTCNN's keypoints (encoders.DLIB_ALIGNMENTS)")
     args = ap.parse_args(argv)
 
     v1 = lfw_pairs(1)
+    weights = encoders.FUSION_WEIGHTS[f"facenet+dlib/{args.alignment}"]
+    print(f"dlib chips: {args.alignment} alignment; fused d² = {weights[0]:.2f}·d_facenet² + "
+          f"{weights[1]:.2f}·d_dlib²")
     print(HEADER)
-    rows = view1_rows(v1, args.quick, args.train_pairs)
+    rows = view1_rows(v1, args.quick, args.train_pairs, args.alignment)
     if args.lfw_home is not None:
-        rows += view2_rows(lfw_pairs(2, args.lfw_home), args.quick)
+        rows += view2_rows(lfw_pairs(2, args.lfw_home), args.quick, args.alignment)
 
-    n_speed = args.speed_photos or (4 if args.quick else 16)
+    n_speed = args.speed_photos or (1 if args.quick else 16)
     sample = v1.splits["test"].photos[:n_speed]
-    speed = {(name, pre): photos_per_second(name, pre, sample) for name, pre in CONFIGS}
+    speed = {(name, pre): photos_per_second(name, pre, sample, args.alignment) for name, pre in CONFIGS}
 
     print(f"\n{HEADER}{'photos/s':>10}")
     for r in rows:
@@ -180,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for r in rows:
         key = (r["encoder"], None if r["pre"] == "dlib" else r["pre"])
-        label = f"{r['encoder']} ({r['pre']}{', flip' if r['flip'] else ''})"
+        chips = f", {args.alignment} chips" if "dlib" in r["encoder"] and args.alignment != "template" else ""
+        label = f"{r['encoder']} ({r['pre']}{', flip' if r['flip'] else ''}{chips})"
         where = "View 1 DevTest" if r["view"] == 1 else "View 2 10-fold"
         target = TARGETS.get(key)
         ok = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from lfw_faces import lfw_labels, lfw_paths
+from PIL import Image
 
 from facelib import encoders
 from facelib.detect import NoFaceFoundError
@@ -71,24 +72,49 @@ def test_encode_faces_and_flip_average(photos):
         enc.encode_faces(np.zeros((1, 160, 160, 3), np.uint8))
 
 
-def test_fused_is_both_unit_encodings_side_by_side(photos):
+def test_fused_is_both_unit_encodings_side_by_side_weighted(photos):
     paths = photos[0][:4]
     fused = encoders.load("facenet+dlib")
     x = fused.encode_photos(paths)
     assert x.shape == (4, 256) and fused.dim == 256
+    w_f, w_g = fused.weights
+    assert (w_f, w_g) == encoders.FUSION_WEIGHTS["facenet+dlib/template"] and w_f + w_g == pytest.approx(1)
     f = encoders.load("facenet").encode_photos(paths)
     g = encoders.load("dlib").encode_photos(paths)
-    np.testing.assert_allclose(x, np.hstack([f, g]) / np.sqrt(2), atol=1e-5)
+    np.testing.assert_allclose(x, np.hstack([np.sqrt(w_f) * f, np.sqrt(w_g) * g]), atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
-    # the squared fused distance is the mean of the two squared distances
+    # the squared fused distance is the weighted mean of the two squared distances
     d2 = ((x[0] - x[1]) ** 2).sum()
-    assert d2 == pytest.approx((((f[0] - f[1]) ** 2).sum() + ((g[0] - g[1]) ** 2).sum()) / 2, rel=1e-4)
+    assert d2 == pytest.approx(w_f * ((f[0] - f[1]) ** 2).sum() + w_g * ((g[0] - g[1]) ** 2).sum(), rel=1e-4)
+    # equal weights are the plain concatenation / √2
+    even = encoders.FusedEncoder(fused.parts)
+    np.testing.assert_allclose(even.encode_faces(fused.align_photos(paths)), np.hstack([f, g]) / np.sqrt(2), atol=1e-5)
+    for bad in [(0.5,), (0.7, 0.7), (1.2, -0.2)]:
+        with pytest.raises(ValueError, match="fusion weights must be 2 positive numbers summing to 1"):
+            encoders.FusedEncoder(fused.parts, weights=bad)
+    with pytest.raises(ValueError, match="fused encoder uses FaceNet's 'standardize'"):
+        encoders.load("facenet+dlib", preprocessing="course")
+
+
+def test_dlib_alignments_cut_different_chips_and_cache_apart(photos, tmp_home):
+    """``alignment="landmarks"`` cuts dlib's chip from predicted dlib landmarks (facelib.models.dlib_chip)."""
+    from facelib.detect import detect_face
+    from facelib.models.dlib_chip import chip_from_mtcnn
+
+    path = photos[0][0]
+    lm = encoders.load("dlib", alignment="landmarks")
+    tm = encoders.load("dlib")
+    chip = lm.align_photos([path])[0]
+    kp = detect_face(path).keypoints
+    np.testing.assert_array_equal(chip, chip_from_mtcnn(np.asarray(Image.open(path).convert("RGB")), kp))
+    assert np.abs(chip.astype(int) - tm.align_photos([path])[0].astype(int)).mean() > 1  # not the template's chip
+    assert lm.cache_key != tm.cache_key and lm.threshold == encoders.THRESHOLDS[("dlib", "landmarks", True)]
+    with pytest.raises(ValueError, match="dlib alignment must be one of"):
+        encoders.load("dlib", alignment="dlib")
 
 
 def test_no_face_raises_or_is_centre_cropped_and_counted(photos, tmp_path):
     blank = tmp_path / "blank.png"
-    from PIL import Image
-
     Image.fromarray(np.full((120, 100, 3), 128, np.uint8)).save(blank)
     enc = encoders.load("facenet")
     with pytest.raises(NoFaceFoundError, match="no face found in .*blank.png; pass on_no_face='centre'"):
@@ -162,3 +188,29 @@ def test_cli_encoder_is_stored_and_not_mixed(photos, tmp_path, capsys):
     assert "holds encodings of encoder 'dlib'; --encoder facenet cannot be mixed" in capsys.readouterr().err
     assert cli.main(["identify", str(db), str(paths[1]), "--json"]) == 0
     assert '"identity": "a"' in capsys.readouterr().out
+
+
+def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
+    """A cached face found at 0.9 is reused under the fallback policy; a cached miss made without the
+    fallback is detected again; the policy is written into each file."""
+    import json
+
+    from facelib.images import to_rgb_uint8
+
+    paths = photos[0][:2]
+    rgbs = [to_rgb_uint8(p) for p in paths]
+    keys = [encoders._photo_key(p, r) for p, r in zip(paths, rgbs)]
+    files = [tmp_home / "cache" / "mtcnn" / k[:2] / f"{k}.json" for k in keys]
+    for f in files:
+        f.parent.mkdir(parents=True, exist_ok=True)
+    planted = [[float(v), float(v)] for v in range(5)]
+    # files of the earlier format (no policy, made at 0.9 without fallback): a face, and a miss
+    files[0].write_text(json.dumps({"keypoints": planted, "confidence": 0.95}))
+    files[1].write_text(json.dumps({"keypoints": None, "confidence": 0.0}))
+    got = encoders.detect_photos(rgbs, keys=keys)
+    np.testing.assert_array_equal(got[0].keypoints, planted)  # reused as it is
+    assert got[1].keypoints is not None and got[1].confidence > 0.9  # detected again
+    assert json.loads(files[1].read_text())["policy"] == [0.9, encoders.FALLBACK_CONFIDENCE]
+    # another min_confidence is another policy: the planted face is not reused
+    again = encoders.detect_photos(rgbs[:1], keys=keys[:1], min_confidence=0.95)
+    assert np.abs(again[0].keypoints - planted).max() > 10
