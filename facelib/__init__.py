@@ -28,6 +28,7 @@ _SUBMODULES = {
     "signals", "verification", "visualize", "volumes", "widgets", "encoders", "style_transfer", "live", "progress",
     "archives", "ecg", "lfw_pairs", "mri", "patch_pools", "face_database_file", "live_clip", "live_draw",
     "live_frames", "live_loop", "live_processor", "live_widget", "style_images", "style_optim", "style_presets",
+    "encoder_cache",
 }
 
 

@@ -31,9 +31,9 @@ from PIL import Image
 from facelib.images import ImageLike, describe, to_rgb_uint8
 
 __all__ = [
-    "FALLBACK_CONFIDENCE", "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align", "crop_box",
-    "detect_and_align", "detect_face", "detect_faces", "detect_faces_batch", "main_face", "main_faces",
-    "similarity_transform",
+    "CENTRE_FRACTION", "FALLBACK_CONFIDENCE", "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align",
+    "centre_keypoints", "crop_box", "detect_and_align", "detect_face", "detect_faces", "detect_faces_batch",
+    "main_face", "main_faces", "similarity_transform", "warp_to_template",
 ]
 
 #: The 5 MTCNN keypoints in the order used by every array here.
@@ -59,6 +59,9 @@ FALLBACK_CONFIDENCE = 0.8
 ALIGN_MARGIN = 0.0
 #: Default margin of a box crop, in pixels of the original photo (total, as in FaceNet's code).
 BOX_MARGIN = 32
+#: Photos with no MTCNN face are replaced by "centre" keypoints: the template square is taken as
+#: this fraction of the photo's shorter side, centred (about where LFW's centred faces lie).
+CENTRE_FRACTION = 0.45
 
 
 class NoFaceFoundError(ValueError):
@@ -196,6 +199,24 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.hstack([scale * rot, t[:, None]])
 
 
+def centre_keypoints(shape_hw: tuple[int, ...]) -> np.ndarray:
+    """Stand-in keypoints for a photo without a detected face: :data:`TEMPLATE_5`
+    in a centred square of :data:`CENTRE_FRACTION` of the shorter side ("centre crop")."""
+    h, w = shape_hw[:2]
+    side = CENTRE_FRACTION * min(h, w)
+    return TEMPLATE_5 * side + [(w - side) / 2, (h - side) / 2]
+
+
+def warp_to_template(rgb: np.ndarray, keypoints: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:
+    """Map ``keypoints`` (5, 2) onto ``template`` (5, 2, in units of the side) by a least-squares
+    similarity and sample the ``(size, size, 3) uint8`` crop bilinearly (black outside the photo)."""
+    m = similarity_transform(keypoints, np.asarray(template) * size)
+    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+    out = Image.fromarray(rgb).transform((size, size), Image.Transform.AFFINE, tuple(inv.ravel()),
+                                  resample=Image.Resampling.BILINEAR)
+    return np.asarray(out)
+
+
 def crop_box(image: ImageLike, face: Face, size: int = 160, margin: int = BOX_MARGIN) -> np.ndarray:
     """The face's box grown by ``margin`` pixels (half on each side), clipped, resized bilinearly.
 
@@ -239,12 +260,7 @@ def _align(rgb: np.ndarray, face: Face, size: int, margin: float | None, keypoin
     if not keypoints:
         return _crop_box(rgb, face, size, int(BOX_MARGIN if margin is None else margin))
     margin = ALIGN_MARGIN if margin is None else float(margin)
-    dst = (TEMPLATE_5 + margin) / (1.0 + 2.0 * margin) * size
-    m = similarity_transform(face.keypoints, dst)  # photo → output
-    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]  # output → photo, what PIL wants
-    out = Image.fromarray(rgb).transform((size, size), Image.Transform.AFFINE, tuple(inv.ravel()),
-                                         resample=Image.Resampling.BILINEAR)
-    return np.asarray(out)
+    return warp_to_template(rgb, face.keypoints, (TEMPLATE_5 + margin) / (1.0 + 2.0 * margin), size)
 
 
 

@@ -38,13 +38,16 @@ LFW View 1 DevTrain, measured by ``bench/lfw.py``) and ``not_found`` (how many p
 normalising — a free improvement on LFW; the course functions in :mod:`facelib.verification`
 (``img_to_encoding``, ``verify``, ``who_is_it``) keep the course's exact behaviour and are not
 affected by anything here.
+
+Moved, re-exported here: the detection and encoding caches (:class:`Detection`, :func:`detect_photos`)
+to :mod:`facelib.encoder_cache`; the centre crop and the warp onto a template (:data:`CENTRE_FRACTION`,
+:func:`centre_keypoints`, :func:`warp_to_template`) to :mod:`facelib.detect`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,11 +58,16 @@ import numpy as np
 from PIL import Image
 
 from facelib import config
-from facelib.detect import FALLBACK_CONFIDENCE
+from facelib.detect import CENTRE_FRACTION, centre_keypoints, warp_to_template
+from facelib.encoder_cache import Detection, EncodingStore, detect_photos, photo_key
 from facelib.images import ImageLike, to_rgb_uint8
 
 __all__ = [
+    "CENTRE_FRACTION",
+    "DLIB_ALIGNMENTS",
     "ENCODERS",
+    "FUSION_WEIGHTS",
+    "THRESHOLDS",
     "Detection",
     "Encoder",
     "FusedEncoder",
@@ -102,157 +110,6 @@ FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
     "facenet+dlib/landmarks": (0.25, 0.75),
 }
 
-#: Photos with no MTCNN face are replaced by "centre" keypoints: the template square is taken as
-#: this fraction of the photo's shorter side, centred (about where LFW's centred faces lie).
-CENTRE_FRACTION = 0.45
-
-
-# ----------------------------------------------------------------------------- detection
-@dataclass(frozen=True)
-class Detection:
-    """The main face of one photo: ``keypoints`` ``(5, 2)`` (x, y) or ``None`` (no face found)."""
-
-    keypoints: np.ndarray | None
-    confidence: float = 0.0
-
-
-def _photo_key(photo: ImageLike, rgb: np.ndarray) -> str:
-    h = hashlib.sha256()
-    if isinstance(photo, (str, os.PathLike)):
-        h.update(Path(photo).read_bytes())
-    else:
-        h.update(str(rgb.shape).encode())
-        h.update(rgb.tobytes())
-    return h.hexdigest()
-
-
-def _cache_dir() -> Path:
-    return Path(config.settings.home) / "cache" / "mtcnn"
-
-
-def _load_cached(path: Path, policy: list[float | None]) -> Detection | None:
-    """A cached detection made with ``policy`` ``[min_confidence, fallback_confidence]``, or one
-    that holds under it too (a face found at ``min_confidence`` does not depend on the fallback);
-    files without a policy were made with ``[0.9, None]``."""
-    try:
-        raw = json.loads(path.read_text())
-        kp = None if raw["keypoints"] is None else np.asarray(raw["keypoints"], np.float64).reshape(5, 2)
-        det = Detection(kp, float(raw["confidence"]))
-        made = list(raw.get("policy", [0.9, None]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if made == policy or (made[0] == policy[0] and kp is not None and det.confidence >= float(policy[0] or 0)):
-        return det
-    return None
-
-
-def _store_cached(path: Path, det: Detection, policy: list[float | None]) -> None:
-    from facelib.images import atomic_write
-
-    body = {"keypoints": None if det.keypoints is None else det.keypoints.tolist(), "confidence": det.confidence,
-            "policy": policy}
-    text = json.dumps(body)
-    atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
-def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = None,
-                  min_confidence: float = 0.9, fallback_confidence: float | None = FALLBACK_CONFIDENCE,
-                  batch_size: int = 16, progress: bool | None = None) -> list[Detection]:
-    """The main MTCNN face of each photo (:func:`facelib.detect.main_faces`), batched.
-
-    A photo with no face of ``min_confidence`` gets the main face of those reaching
-    ``fallback_confidence`` (default :data:`facelib.detect.FALLBACK_CONFIDENCE`; ``None``: none).
-    With ``keys`` (one content hash per photo), results are cached as small JSON files under
-    ``FACELIB_HOME/cache/mtcnn/`` so a benchmark detects each photo once.
-    """
-    from tqdm.auto import tqdm
-
-    from facelib import detect
-
-    policy: list[float | None] = [min_confidence, fallback_confidence]
-    out: list[Detection | None] = [None] * len(rgbs)
-    todo = []
-    for i in range(len(rgbs)):
-        if keys is not None:
-            out[i] = _load_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", policy)
-        if out[i] is None:
-            todo.append(i)
-    show = config.settings.progress if progress is None else progress
-    step = 4 * batch_size  # cached after each step, so an interrupted run keeps its work
-    starts = range(0, len(todo), step)
-    for s in tqdm(starts, desc="detecting", unit="step", disable=not show or len(starts) < 2, leave=False):
-        idx = todo[s:s + step]
-        faces = detect.main_faces([rgbs[i] for i in idx], min_confidence=min_confidence, chunk=batch_size,
-                                  progress=False, fallback_confidence=fallback_confidence)
-        for i, face in zip(idx, faces):
-            det = Detection(None) if face is None else Detection(face.keypoints, face.confidence)
-            out[i] = det
-            if keys is not None:
-                _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det, policy)
-    return [d for d in out if d is not None]
-
-
-def centre_keypoints(shape_hw: tuple[int, ...]) -> np.ndarray:
-    """Stand-in keypoints for a photo without a detected face: :data:`facelib.detect.TEMPLATE_5`
-    in a centred square of :data:`CENTRE_FRACTION` of the shorter side ("centre crop")."""
-    from facelib.detect import TEMPLATE_5
-
-    h, w = shape_hw[:2]
-    side = CENTRE_FRACTION * min(h, w)
-    return TEMPLATE_5 * side + [(w - side) / 2, (h - side) / 2]
-
-
-def warp_to_template(rgb: np.ndarray, keypoints: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:
-    """Map ``keypoints`` (5, 2) onto ``template`` (5, 2, in units of the side) by a least-squares
-    similarity and sample the ``(size, size, 3) uint8`` crop bilinearly (black outside the photo)."""
-    from facelib.detect import similarity_transform
-
-    m = similarity_transform(keypoints, np.asarray(template) * size)
-    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
-    out = Image.fromarray(rgb).transform((size, size), Image.Transform.AFFINE, tuple(inv.ravel()),
-                                  resample=Image.Resampling.BILINEAR)
-    return np.asarray(out)
-
-
-class _EncodingStore:
-    """Encodings (plain and mirrored) by photo sha256 and keypoints in one ``.npz`` (no pickle), written
-    atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    for k, a, b in zip(z["keys"], z["plain"], z["mirrored"]):
-                        self.rows[str(k)] = (a, b)
-            except (OSError, ValueError, KeyError):
-                self.rows = {}  # a damaged cache is recomputed
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.rows
-
-    def get(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        return (np.stack([self.rows[k][0] for k in keys]).astype(np.float32),
-                np.stack([self.rows[k][1] for k in keys]).astype(np.float32))
-
-    def update(self, keys: Sequence[str], plain: np.ndarray, mirrored: np.ndarray) -> None:
-        from facelib.images import atomic_write
-
-        again = _EncodingStore(self.path)  # another process may have added rows meanwhile
-        self.rows = {**again.rows, **self.rows}
-        for k, a, b in zip(keys, plain, mirrored):
-            self.rows[k] = (a, b)
-        ks = sorted(self.rows)
-
-        def write(tmp: Path) -> None:
-            with tmp.open("wb") as fh:
-                np.savez(fh, keys=np.array(ks), plain=np.stack([self.rows[k][0] for k in ks]),
-                         mirrored=np.stack([self.rows[k][1] for k in ks]))
-
-        atomic_write(self.path, write)
-
-
 # ----------------------------------------------------------------------------- encoders
 class Encoder:
     """Common part: photo handling, detection, the ``on_no_face`` policy. Subclasses encode."""
@@ -276,7 +133,7 @@ class Encoder:
             photos = [photos]
         photos = list(photos)
         rgbs = [to_rgb_uint8(p) for p in photos]
-        keys = [_photo_key(p, r) for p, r in zip(photos, rgbs)] if cache else None
+        keys = [photo_key(p, r) for p, r in zip(photos, rgbs)] if cache else None
         dets = detect_photos(rgbs, keys=keys, progress=progress)
         self.not_found = 0
         self.no_face = np.array([d.keypoints is None for d in dets], bool)
@@ -381,7 +238,7 @@ class NetworkEncoder(Encoder):
     def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
         if keys is None:
             return self.encode_faces(self._stack([self._align(r, k) for r, k in zip(rgbs, kps)]))
-        store = _EncodingStore(Path(config.settings.home) / "cache" / "encodings" / f"{self.cache_key}.npz")
+        store = EncodingStore(Path(config.settings.home) / "cache" / "encodings" / f"{self.cache_key}.npz")
         # the face, not only the photo: a detection that changes (another policy) is encoded again
         keys = [f"{k}-{hashlib.sha256(np.round(kp, 3).tobytes()).hexdigest()[:12]}" for k, kp in zip(keys, kps)]
         todo = [i for i, k in enumerate(keys) if k not in store]

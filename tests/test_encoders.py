@@ -7,7 +7,7 @@ import pytest
 from lfw_faces import lfw_labels, lfw_paths
 from PIL import Image
 
-from facelib import encoders
+from facelib import detect, encoder_cache, encoders
 from facelib.detect import NoFaceFoundError
 
 
@@ -199,7 +199,7 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
 
     paths = photos[0][:2]
     rgbs = [to_rgb_uint8(p) for p in paths]
-    keys = [encoders._photo_key(p, r) for p, r in zip(paths, rgbs)]
+    keys = [encoder_cache.photo_key(p, r) for p, r in zip(paths, rgbs)]
     files = [tmp_home / "cache" / "mtcnn" / k[:2] / f"{k}.json" for k in keys]
     for f in files:
         f.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +210,7 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
     got = encoders.detect_photos(rgbs, keys=keys)
     np.testing.assert_array_equal(got[0].keypoints, planted)  # reused as it is
     assert got[1].keypoints is not None and got[1].confidence > 0.9  # detected again
-    assert json.loads(files[1].read_text())["policy"] == [0.9, encoders.FALLBACK_CONFIDENCE]
+    assert json.loads(files[1].read_text())["policy"] == [0.9, detect.FALLBACK_CONFIDENCE]
     # another min_confidence is another policy: the planted face is not reused
     again = encoders.detect_photos(rgbs[:1], keys=keys[:1], min_confidence=0.95)
     assert np.abs(again[0].keypoints - planted).max() > 10

@@ -57,6 +57,10 @@ _MOVED = {
         "face_database_file": ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE",
                                "FaceDatabaseWarning", "check_threshold"],
     },
+    "encoders": {
+        "encoder_cache": ["Detection", "detect_photos"],
+        "detect": ["CENTRE_FRACTION", "centre_keypoints", "warp_to_template"],
+    },
 }
 
 
@@ -70,8 +74,8 @@ def test_a_moved_name_is_re_exported_by_its_old_module(old, new, name):
 
 
 def test_the_split_modules_keep_every_public_name_they_had():
-    """The public module-level names of facelib.live and facelib.face_database before the split (issue 11)."""
-    from facelib import face_database, live
+    """The public module-level names of facelib.live, face_database and encoders before the split (issue 11)."""
+    from facelib import encoders, face_database, live
 
     before = {
         live: ["FRAME_SIZE", "FrameProcessor", "LatestFrame", "LiveLoop", "LiveResult", "TrackState", "clip_frames",
@@ -79,6 +83,9 @@ def test_the_split_modules_keep_every_public_name_they_had():
                "make_clip", "ncc_track", "static_demo", "write_y4m"],
         face_database: ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE", "FaceDatabase",
                         "FaceDatabaseWarning", "check_threshold"],
+        encoders: ["ENCODERS", "Detection", "Encoder", "FusedEncoder", "NetworkEncoder", "centre_keypoints",
+                   "detect_photos", "load", "warp_to_template", "CENTRE_FRACTION", "THRESHOLDS", "FUSION_WEIGHTS",
+                   "DLIB_ALIGNMENTS"],
     }
     for module, names in before.items():
         assert [n for n in names if not hasattr(module, n)] == [], module.__name__
@@ -108,3 +115,11 @@ def test_moved_names_are_re_exported_by_their_old_module_and_documented():
         for name in names:
             assert getattr(old, name) is getattr(new, name), f"{old_name}.{name}"
             assert name in old.__all__ and name in new.__all__, f"{old_name}.{name}"
+
+
+def test_no_module_is_over_about_450_lines():
+    """CONTRIBUTING's house rule (issue 11): past about 450 lines a module holds more than one idea."""
+    package = Path(facelib.__file__).parent
+    long = {str(f.relative_to(package)): n for f in sorted(package.rglob("*.py"))
+            if (n := len(f.read_text().splitlines())) > 460}
+    assert long == {}, f"split these modules along the lecture's ideas: {long}"

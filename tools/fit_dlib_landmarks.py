@@ -10,7 +10,7 @@ Data: the photos of LFW View 1 **DevTrain** only (never DevTest, which measures 
 The teacher is dlib itself (``dlib-bin``, a development-time dependency, not needed at run time):
 its HOG detector (one up-sampling) and ``shape_predictor_5_face_landmarks`` (registry asset
 ``dlib-shape-predictor-5``), the face nearest the photo's centre; MTCNN's keypoints are those of
-:func:`facelib.encoders.detect_photos` (cached in ``FACELIB_HOME/cache/mtcnn``). Photos where one
+:func:`facelib.encoder_cache.detect_photos` (cached in ``FACELIB_HOME/cache/mtcnn``). Photos where one
 detector finds no face, or where the two found different faces (eye midpoints more than half an
 eye distance apart), are left out. Each photo is also used mirrored (x → W − 1 − x, left and
 right points swapped), so the map treats both sides of the face alike, as flip averaging needs.
@@ -64,15 +64,15 @@ def teacher_landmarks(photos: list[Path]) -> np.ndarray:
 
 def mtcnn_keypoints(photos: list[Path]) -> np.ndarray:
     """MTCNN's main-face keypoints ``(n, 5, 2)`` (NaN: no face), through the project's detection cache."""
-    from facelib import encoders
+    from facelib import encoder_cache
     from facelib.images import to_rgb_uint8
 
     out = np.full((len(photos), 5, 2), np.nan)
     for s in range(0, len(photos), 128):
         chunk = photos[s:s + 128]
         rgbs = [to_rgb_uint8(p) for p in chunk]
-        keys = [encoders._photo_key(p, r) for p, r in zip(chunk, rgbs)]
-        for i, det in enumerate(encoders.detect_photos(rgbs, keys=keys, progress=False)):
+        keys = [encoder_cache.photo_key(p, r) for p, r in zip(chunk, rgbs)]
+        for i, det in enumerate(encoder_cache.detect_photos(rgbs, keys=keys, progress=False)):
             if det.keypoints is not None:
                 out[s + i] = det.keypoints
     return out
