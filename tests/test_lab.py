@@ -54,6 +54,9 @@ def test_labsetup_installs_overrides_and_a_quiet_kernel_spec(tmp_path):
     assert overrides == json.loads((REPO / "tools/lab/overrides.json").read_text())
     kernel = json.loads(written[1].read_text())
     assert kernel["env"] == {"TF_CPP_MIN_LOG_LEVEL": "2"} and "ipykernel_launcher" in kernel["argv"]
+    assert kernel["argv"][-1] == labsetup.KERNEL_START  # facelib arms its TensorFlow start-up filter
+    assert labsetup.install(prefix)[1] == written[1]  # installed again: still one start line
+    assert json.loads(written[1].read_text())["argv"].count(labsetup.KERNEL_START) == 1
 
 
 def test_makefile_installs_once_then_nothing(tmp_path):

@@ -75,3 +75,36 @@ def test_kernel_spec_silences_a_lesson_that_imports_tensorflow_first():
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert streams == {"stdout": "3.0\n", "stderr": ""}, json.dumps(streams)
+
+
+def test_the_start_up_filter_drops_abseils_notice_and_info_but_keeps_errors():
+    """Hand-made stderr of a TensorFlow import on a CPU with oneDNN's custom operations on."""
+    from facelib._quiet import filter_startup_lines
+
+    notice = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+    info = "I0000 00:00:1796194407.740279    4896 port.cc:153] oneDNN custom operations are on.\n"
+    warn = "W0000 00:00:1796194407.740279    4896 cpu_feature_guard.cc:10] something to know\n"
+    error = "E0000 00:00:1796194407.740279    4896 cuda_dnn.cc:8] Unable to register cuDNN factory\n"
+    other = "Traceback (most recent call last):\n"
+    text = notice + info + warn + error + other
+    assert filter_startup_lines(text, 2) == error + other
+    assert filter_startup_lines(text, 1) == warn + error + other
+    assert filter_startup_lines(text, 3) == other
+    assert filter_startup_lines(text, 0) == text  # the user asked for everything
+    assert filter_startup_lines("I like this line\n", 2) == "I like this line\n"  # not abseil's format
+
+
+def test_a_failing_tensorflow_import_still_shows_its_error(tmp_path):
+    """The filtered import of a broken ``tensorflow`` package: its stderr and the ImportError get through."""
+    fake = tmp_path / "tensorflow"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import os\n"
+        "os.write(2, b'I0000 00:00:17.5    1 port.cc:1] hidden\\nE0000 00:00:17.5    1 port.cc:2] shown\\n')\n"
+        "raise ImportError('libtensorflow_framework.so.2: cannot open shared object file')\n")
+    env = _loud_env()
+    env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{REPO}"
+    out = subprocess.run([sys.executable, "-c", "import facelib, tensorflow"], env=env, text=True,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 1 and "hidden" not in out.stderr
+    assert "E0000 00:00:17.5    1 port.cc:2] shown" in out.stderr and "cannot open shared object" in out.stderr

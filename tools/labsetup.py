@@ -8,8 +8,9 @@
   state saved with the notebook, so a re-opened lesson shows its sliders instead of
   "Error displaying widget: model not found".
 - The ``python3`` kernel spec of the environment is re-installed with
-  :data:`facelib._quiet.QUIET_ENV` in its ``env``: TensorFlow's C++ start-up lines stay out of
-  the first cell even when a lesson imports TensorFlow before facelib.
+  :data:`facelib._quiet.QUIET_ENV` in its ``env`` and :data:`KERNEL_START` in its ``argv``:
+  TensorFlow's C++ start-up lines stay out of the first cell even when a lesson imports
+  TensorFlow before facelib.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ sys.path.insert(0, str(ROOT))  # run from a checkout before `pip install -e .` i
 from facelib._quiet import QUIET_ENV  # noqa: E402 - after the sys.path insert above: runs before install
 
 OVERRIDES = ROOT / "tools" / "lab" / "overrides.json"
+#: Run by the kernel before the first cell: ``import facelib`` arms the filter of TensorFlow's
+#: start-up lines (:mod:`facelib._quiet`), for lessons that import TensorFlow before facelib;
+#: ``__import__`` binds no name in the student's namespace.
+KERNEL_START = "--IPKernelApp.exec_lines=__import__('facelib')"
 
 
 def settings_file(prefix: Path = Path(sys.prefix)) -> Path:
@@ -42,7 +47,11 @@ def install(prefix: Path = Path(sys.prefix)) -> list[Path]:
     env_args = [arg for key, value in QUIET_ENV.items() for arg in ("--env", key, value)]
     subprocess.run([sys.executable, "-m", "ipykernel", "install", f"--prefix={prefix}", "--name=python3",
                     *env_args], check=True, stdout=subprocess.DEVNULL)
-    return [target, prefix / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"]
+    kernel = prefix / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    spec = json.loads(kernel.read_text(encoding="utf-8"))
+    spec["argv"] = [a for a in spec["argv"] if not a.startswith("--IPKernelApp.exec_lines=")] + [KERNEL_START]
+    kernel.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    return [target, kernel]
 
 
 if __name__ == "__main__":
