@@ -6,6 +6,12 @@ automated runs draw the static view: CI (``CI=true``), nbval/pytest, ``facelib c
 ``make demo`` and ``tools/nbstore.py`` (``FACELIB_INTERACTIVE=0``); it then calls the function once
 with every control's default value, so the executed notebook still shows the picture. The rule
 lives in :attr:`facelib.config.Settings.interactive`.
+
+A function under a slider draws on :func:`subplots` and shows with :func:`show`, not with pyplot:
+JupyterLab sends some widget messages to a kernel *subshell* (another thread), and each one
+flushes pyplot's open figures. A pyplot figure still being drawn by the slider's redraw can
+then be rendered by two threads at once, and one of them gets a blank (transparent) picture.
+A figure of its own, outside pyplot's list, is drawn by its callback only.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 
 from facelib import config
 
-__all__ = ["dropdown", "interact", "slider"]
+__all__ = ["dropdown", "interact", "show", "slider", "subplots"]
 
 
 def slider(value: float, low: float, high: float, step: float, description: str) -> Any:
@@ -36,12 +42,33 @@ def dropdown(options: list, value: Any, description: str) -> Any:
     return w.Dropdown(options=options, value=value, description=description)
 
 
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots`` for a slider's redraw: ``(figure, axes)`` kept out of pyplot's open figures.
+
+    ``kwargs`` go to :meth:`matplotlib.figure.Figure.subplots` (``squeeze``, ``sharex``, …).
+    Show the figure with :func:`show`.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def show(fig: Any) -> None:
+    """Show a figure from :func:`subplots` in the cell (or the slider's output), as ``plt.show()`` would."""
+    from IPython.display import display
+
+    display(fig)
+
+
 def interact(fn: Callable[..., Any], /, **controls: Any) -> Any:
     """Call ``fn(**values)`` under ``controls`` (widgets from :func:`slider`/:func:`dropdown`).
 
     Interactive: returns the ipywidgets ``interactive`` object (displayed by Jupyter), and ``fn``
     reruns whenever a control moves. Static (``FACELIB_INTERACTIVE=0``, CI, nbval): calls
-    ``fn`` once with the controls' default values and returns its result.
+    ``fn`` once with the controls' default values and returns its result. ``fn`` draws on
+    :func:`subplots` and ends with :func:`show` (see the module's docstring for why).
     """
     if not config.settings.interactive:
         return fn(**{name: control.value for name, control in controls.items()})

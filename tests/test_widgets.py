@@ -47,3 +47,47 @@ def test_nbval_kernels_see_the_automated_run(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("from facelib import config; print(config.settings.interactive)")]
     NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert nb.cells[0].outputs[0]["text"] == "False\n"
+
+
+def test_a_sliders_figure_is_kept_out_of_pyplots_open_figures(monkeypatch):
+    """What a kernel subshell does on each widget message (matplotlib-inline's flush of pyplot's open
+    figures) cannot draw a slider's figure while its callback is still drawing it: it is not in the list."""
+    import matplotlib.pyplot as plt
+
+    before = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        _check_kept_out(monkeypatch, plt)
+    finally:
+        plt.switch_backend(before)
+
+
+def _check_kept_out(monkeypatch, plt) -> None:
+    import numpy as np
+    from IPython.core.pylabtools import print_figure
+    from matplotlib_inline import backend_inline
+
+    plt.close("all")
+    fig, ax = widgets.subplots(figsize=(3.5, 3.8))
+    ax.imshow(np.random.default_rng(0).random((8, 8, 3)))
+    ax.set_title("a slider's picture")
+    shown = []
+    monkeypatch.setattr(backend_inline, "display", lambda obj, **kw: shown.append(obj))
+    backend_inline.show._draw_called = True  # another thread's flush, as a subshell runs it
+    backend_inline.flush_figures()
+    assert shown == [] and plt.get_fignums() == []
+    picture = print_figure(fig, "png")  # what widgets.show(fig) sends: a real picture
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert np.asarray(Image.open(BytesIO(picture)))[..., :3].std() > 5
+    sent = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: sent.append(obj))
+    widgets.show(fig)
+    assert sent == [fig]
+
+
+def test_subplots_takes_plt_subplots_arguments():
+    fig, axes = widgets.subplots(2, 3, figsize=(6, 4), sharex=True)
+    assert axes.shape == (2, 3) and tuple(fig.get_size_inches()) == (6, 4)

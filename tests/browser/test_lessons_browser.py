@@ -55,6 +55,13 @@ def _picture_spread(src: str) -> float:
     return float(np.asarray(image, dtype=np.float32).std())
 
 
+def _save_picture(src: str, path) -> None:
+    import base64
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(src.split(",", 1)[1]))
+
+
 def _toasts(page) -> list[str]:
     return page.evaluate("() => [...document.querySelectorAll('.Toastify__toast')].map(t => t.textContent)")
 
@@ -85,6 +92,8 @@ def test_lesson_runs_and_reopens_clean_with_live_widgets(lab, browser, name):
         page.wait_for_timeout(1000)  # let the redraw settle (a slow cell may still be painting)
         after = page.evaluate(plot)
         assert after and after != before
+        for label, src in (("before", before), ("after", after)):  # what the student saw, kept for a failure
+            _save_picture(src, browserlab.BUILD / f"browser-{stem}-plot-{label}.png")
         assert _picture_spread(before) > 5 and _picture_spread(after) > 5, f"{name}: a blank plot"
         browserlab.screenshot(page.locator(f"{nb} {INTERACT}").first, f"{stem}-slider")
         assert browserlab.widget_errors(page) == [], f"{name}: a widget output lost its model"
