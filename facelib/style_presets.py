@@ -53,6 +53,7 @@ class Preset:
     preprocessing: str = "course"    # "course": [0,1] RGB straight in; "caffe": VGG's own
     precision: str = "auto"          # "auto" (bfloat16 on CPUs with AVX-512 BF16), "float32", "bfloat16"
     coarse_steps: int = 0            # steps at half size before the full-size steps (coarse-to-fine)
+    coarse_levels: int = 1           # how many coarse levels (halvings) get ``coarse_steps`` each, coarsest first
     preserve_color: bool = False
     style_scale: float = 1.0         # the painting's size relative to the photo (brush size)
 
@@ -73,6 +74,9 @@ class Preset:
         if isinstance(self.coarse_steps, bool) or not isinstance(self.coarse_steps, (int, np.integer)) \
                 or self.coarse_steps < 0:
             raise ValueError(f"coarse_steps must be >= 0, got {self.coarse_steps!r}")
+        if isinstance(self.coarse_levels, bool) or not isinstance(self.coarse_levels, (int, np.integer)) \
+                or not 1 <= self.coarse_levels <= 4:
+            raise ValueError(f"coarse_levels must be an integer from 1 to 4, got {self.coarse_levels!r}")
         for name, allowed in (("init", _INITS), ("optimizer", _OPTIMIZERS), ("preprocessing", _PREPROCESSING),
                               ("precision", _PRECISIONS)):
             if getattr(self, name) not in allowed:
@@ -108,7 +112,9 @@ PRESETS: dict[str, Preset] = {
                         init="content", learning_rate=0.02, preprocessing="caffe", coarse_steps=30),
     # A face photo: the classroom recipe with the content measured at a shallower layer (block4_conv2
     # keeps the eyes, nose and mouth where they are); `facelib stylize` adds face_weights() to it.
-    "portrait": Preset(size=256, steps=50, content_layer="block4_conv2", alpha=1.0, beta=1e-5, tv_weight=0.0,
+    # beta 3e-5 (3x classroom's): at 1e-5 the style cost of LFW portraits fell only ~7-8x; at 3e-5 it
+    # falls ~15-20x while FaceNet's distance to the photo stays ~0.3-0.5 (τ 1.091), bench/nst.py --only portraits.
+    "portrait": Preset(size=256, steps=50, content_layer="block4_conv2", alpha=1.0, beta=3e-5, tv_weight=0.0,
                        init="content", learning_rate=0.02, preprocessing="caffe", coarse_steps=30),
     # Larger and smoother: the classroom recipe at 512 px with more, smaller steps and a little
     # total variation (its cost is a mean absolute pixel difference, ~0.2, hence the large weight).
@@ -135,6 +141,7 @@ def _stages(r: Preset, shape: tuple[int, ...], need: int) -> list[tuple[int, int
     while sides[0] > _PYRAMID_TOP:
         sides.insert(0, math.ceil(sides[0] / 2))
     plan = [(sides[0], r.steps)] + [(s, max(1, r.steps // 4)) for s in sides[1:]]
-    if r.coarse_steps:
-        plan.insert(0, (max(16, sides[0] // 2), r.coarse_steps))
+    if r.coarse_steps:  # coarse_levels halvings below the first level (e.g. 64 -> 128 before 256)
+        coarse = sorted({max(16, sides[0] // 2 ** k) for k in range(1, r.coarse_levels + 1)} - {sides[0]})
+        plan = [(side, r.coarse_steps) for side in coarse] + plan
     return [(side, n) for side, n in plan if min(_target_shape(shape, side)) >= need]

@@ -97,7 +97,9 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
             per-channel mean and spread), ``learning_rate`` (Adam), ``optimizer`` (``"adam"`` or
             ``"lbfgs"``: SciPy's L-BFGS-B with [0, 1] bounds), ``precision`` (``"auto"``: bfloat16 on
             CPUs with AVX-512 BF16; ``"float32"``; ``"bfloat16"``), ``coarse_steps`` (steps at half
-            size first), ``preprocessing`` (``"course"``: [0, 1] RGB straight into VGG19; ``"caffe"``),
+            size first), ``coarse_levels`` (1: half size only; 2: a quarter, then half, each with
+            ``coarse_steps``; each level starts from the previous one upsampled),
+            ``preprocessing`` (``"course"``: [0, 1] RGB straight into VGG19; ``"caffe"``),
             ``preserve_color`` (keep the photo's colours, take only the luminance), ``style_scale``
             (the painting's longest side relative to the output's: > 1 gives larger brush strokes).
 

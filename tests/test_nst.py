@@ -310,6 +310,19 @@ def test_large_sizes_go_coarse_to_fine() -> None:
     assert style_presets._stages(nst.PRESETS["course"], (400, 400, 3), 16) == [(400, 200)]
 
 
+def test_coarse_levels_add_halvings_coarsest_first() -> None:
+    from facelib import style_presets
+
+    course = nst.PRESETS["course"]
+    assert style_presets._stages(course.replace(size=256, coarse_steps=20), (256, 256, 3), 16) == \
+        [(128, 20), (256, 200)]
+    assert style_presets._stages(course.replace(size=256, coarse_steps=20, coarse_levels=2), (256, 256, 3), 16) == \
+        [(64, 20), (128, 20), (256, 200)]
+    for bad in (0, 5, 1.5, True):
+        with pytest.raises(ValueError, match="coarse_levels"):
+            course.replace(coarse_levels=bad)
+
+
 def test_face_weights_and_content_weights_keep_the_face() -> None:
     import skimage.data
 
