@@ -309,7 +309,7 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
     for path in photos:
         photo = data.read_image(path)
         if side is not None:
-            photo = (nst.prepare_image(photo, side)[0] * 255 + 0.5).astype(np.uint8)
+            photo = data.to_rgb_uint8(nst.prepare_image(photo, side)[0])
         weights = nst.face_weights(photo)                       # the CLI's default for a photo with a face
         preset = "portrait" if weights is not None else "classroom"
         img, _ = nst.stylize(photo, style, preset, size=max(photo.shape[:2]), steps=steps,
@@ -317,7 +317,7 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
         start = nst.evaluate_costs(nst.prepare_image(photo, max(img.shape[:2]))[0], photo, style, preset=preset)
         end = nst.evaluate_costs(img, photo, style, preset=preset)
         drops.append(start["style"] / end["style"])
-        stylised = (img * 255 + 0.5).astype(np.uint8)
+        stylised = data.to_rgb_uint8(img)
         e1 = encoder.encode_photos([photo])
         try:
             e2 = encoder.encode_photos([stylised])

@@ -115,6 +115,11 @@ class EncodingStore:
     """Encodings (plain and mirrored) by photo sha256 and keypoints in one ``.npz`` (no pickle), written
     atomically."""
 
+    @classmethod
+    def of(cls, cache_key: str) -> EncodingStore:
+        """The store of one network + alignment + preprocessing (``NetworkEncoder.cache_key``)."""
+        return cls(Path(config.settings.home) / "cache" / "encodings" / f"{cache_key}.npz")
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -51,13 +51,11 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from facelib import config
 from facelib.detect import CENTRE_FRACTION, centre_keypoints, warp_to_template
 from facelib.encoder_cache import Detection, EncodingStore, detect_photos, photo_key
 from facelib.images import ImageLike, to_rgb_uint8
@@ -238,7 +236,7 @@ class NetworkEncoder(Encoder):
     def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
         if keys is None:
             return self.encode_faces(self._stack([self._align(r, k) for r, k in zip(rgbs, kps)]))
-        store = EncodingStore(Path(config.settings.home) / "cache" / "encodings" / f"{self.cache_key}.npz")
+        store = EncodingStore.of(self.cache_key)
         # the face, not only the photo: a detection that changes (another policy) is encoded again
         keys = [f"{k}-{hashlib.sha256(np.round(kp, 3).tobytes()).hexdigest()[:12]}" for k, kp in zip(keys, kps)]
         todo = [i for i, k in enumerate(keys) if k not in store]
