@@ -345,6 +345,8 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
 #: stylize's recipes for time to quality (course cost); the best of them is the recorded figure.
 #: Measured at 128 px against 200 course steps (a loaded 2-core machine): 0.094 (colour-matched start,
 #: 30 coarse evaluations) and 0.079 (content start, no coarse stage), TV 0.137 / 0.186 vs the course's 0.311.
+#: At 256 px against 500 course steps (330 s, a quiet 2-core machine, 2026-12-02): 0.282 (colour-matched
+#: start, TV 0.148 vs 0.305); the content start without a coarse stage did not reach J_500 in 60 evaluations.
 TTQ_RECIPES = [
     {"optimizer": "lbfgs", "init": "content+colors", "coarse_steps": 30, "steps": 60, "precision": "float32"},
     {"optimizer": "lbfgs", "init": "content", "coarse_steps": 0, "steps": 60, "precision": "float32"},
