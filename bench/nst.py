@@ -202,16 +202,23 @@ def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_st
 
     runs = []
     for recipe in recipes:
-        seen: dict = {}
+        seen: dict = {"near": []}
 
+        # A bfloat16 run's own cost is approximate: images within 5 % of the target are kept and the
+        # first whose float32 course cost reaches it (checked after the run, outside the timing) counts.
         def watch(step: int, image: np.ndarray, costs: dict, seen: dict = seen) -> None:
-            if "time" not in seen and image.shape[:2] == C.shape[1:3] and costs["total"] <= target:
-                seen["time"], seen["image"], seen["step"] = time.perf_counter() - seen["start"], image.copy(), step
+            if image.shape[:2] == C.shape[1:3] and costs["total"] <= 1.05 * target and len(seen["near"]) < 200:
+                seen["near"].append((time.perf_counter() - seen["start"], step, image.copy()))
 
         seen["start"] = time.perf_counter()
         img, hist = nst.stylize(C[0], S[0], "course", size=size, callback=watch, callback_every=1, **recipe)
         # history times count from stylize's own start (after the model is built, as the course loop's)
         offset = time.perf_counter() - seen["start"] - hist["seconds"][0]
+        for t, step, image in seen["near"]:
+            check = nst.evaluate_costs(image, C[0], S[0], preset="course", precision="float32")
+            if check["total"] <= target:
+                seen["time"], seen["step"], seen["tv"] = t, step, check["tv"]
+                break
         label = ", ".join(f"{k}={v}" for k, v in recipe.items())
         full = [i for i, side in enumerate(hist["size"]) if side == size]
         if "time" not in seen:
@@ -220,8 +227,7 @@ def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_st
                   f"{hist['seconds'][0]:.1f} s", flush=True)
             ratio, tv = float("inf"), float("nan")
         else:
-            reached = seen["time"] - offset
-            tv = nst.evaluate_costs(seen["image"], C[0], S[0], preset="course")["tv"]
+            reached, tv = seen["time"] - offset, seen["tv"]
             ratio = reached / course_t[-1]
             print(f"  stylize ({label}): reached J_{course_steps} after {reached:.1f} s (evaluation {seen['step']}; "
                   f"ratio {ratio:.3f}), TV {tv:.4f} vs the course's {final['tv']:.4f}", flush=True)
@@ -343,13 +349,14 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
 
 
 #: stylize's recipes for time to quality (course cost); the best of them is the recorded figure.
-#: Measured at 128 px against 200 course steps (a loaded 2-core machine): 0.094 (colour-matched start,
-#: 30 coarse evaluations) and 0.079 (content start, no coarse stage), TV 0.137 / 0.186 vs the course's 0.311.
-#: At 256 px against 500 course steps (330 s, a quiet 2-core machine, 2026-12-02): 0.282 (colour-matched
-#: start, TV 0.148 vs 0.305); the content start without a coarse stage did not reach J_500 in 60 evaluations.
+#: At 256 px against 500 course steps (a quiet 2-core machine, 2026-12-02, ``--only ttq``):
+#: the textured start, L-BFGS in bfloat16 (the hit checked in float32): 16.1 s / 321.5 s = 0.050,
+#: TV 0.167 vs the course's 0.305 (0.057 before the box bounds gave way to a clip in the cost);
+#: the colour-matched start with 30 evaluations at 128 px, float32: 0.144 (TV 0.136), 0.282 while
+#: L-BFGS's gradient ran eagerly. The ratio sits at the target: runs on one machine vary by ~5 %.
 TTQ_RECIPES = [
+    {"optimizer": "lbfgs", "init": "content+texture", "coarse_steps": 0, "steps": 50, "precision": "bfloat16"},
     {"optimizer": "lbfgs", "init": "content+colors", "coarse_steps": 30, "steps": 60, "precision": "float32"},
-    {"optimizer": "lbfgs", "init": "content", "coarse_steps": 0, "steps": 60, "precision": "float32"},
 ]
 
 

@@ -26,7 +26,7 @@ MAX_SIZE = 1024
 #: Sides above this are reached coarse-to-fine: each level doubles the previous one.
 _PYRAMID_TOP = 512
 
-_INITS = ("content+noise", "noise", "content", "content+colors")
+_INITS = ("content+noise", "noise", "content", "content+colors", "content+texture")
 _OPTIMIZERS = ("adam", "lbfgs")
 _PREPROCESSING = ("course", "caffe")
 _PRECISIONS = ("auto", "float32", "bfloat16")

@@ -340,3 +340,48 @@ def test_face_weights_and_content_weights_keep_the_face() -> None:
     assert np.abs(kept - small)[face].mean() < np.abs(plain - small)[face].mean()
     with pytest.raises(ValueError, match="content_weights"):
         nst.stylize(photo, style, content_weights=-w, **kw)
+
+
+def test_texture_start_keeps_the_layout_and_takes_the_paintings_detail() -> None:
+    from facelib.style_images import _match_colors, _texture_start
+
+    h, w = 64, 96
+    yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    content = np.stack([0.2 + 0.6 * xx, 0.3 + 0.4 * yy, 0.5 + 0.2 * xx * yy], -1)[None].astype(np.float32)
+    checker = np.where((np.add.outer(np.arange(h), np.arange(w)) % 2) == 0, 0.08, -0.08)[..., None]
+    style = (np.array([0.45, 0.5, 0.55]) + checker + 0 * content[0])[None].astype(np.float32)  # nothing clips
+    start = _texture_start(content, style)
+    assert start.shape == content.shape and start.dtype == np.float32
+
+    def blocks(x: np.ndarray) -> np.ndarray:  # 8x8 block means: the layout, blind to a 2-px checkerboard
+        return x[0].reshape(h // 8, 8, w // 8, 8, 3).mean(axis=(1, 3))
+
+    base = _match_colors(content, style)
+    assert np.abs(blocks(start) - blocks(base))[1:-1, 1:-1].max() < 0.02  # (the borders are resampled)
+    detail = start[0] - np.repeat(np.repeat(blocks(start), 8, 0), 8, 1)
+    corr = np.corrcoef(detail[8:-8, 8:-8].ravel(), np.broadcast_to(checker, detail.shape)[8:-8, 8:-8].ravel())[0, 1]
+    assert corr > 0.9  # the painting's detail is there; the colour-matched photo alone has none of it:
+    assert abs(np.corrcoef((base[0] - np.repeat(np.repeat(blocks(base), 8, 0), 8, 1))[8:-8, 8:-8].ravel(),
+                           np.broadcast_to(checker, detail.shape)[8:-8, 8:-8].ravel())[0, 1]) < 0.1
+
+
+def test_stylize_content_texture_start_lowers_the_first_style_cost(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    first = {}
+    for init in ("content+colors", "content+texture"):
+        _, hist = nst.stylize(content, style, "course", size=48, steps=1, optimizer="lbfgs", init=init,
+                              precision="float32")
+        first[init] = hist["style"][0]
+    assert first["content+texture"] < first["content+colors"]
+
+
+def test_stylize_lbfgs_returns_its_best_image_inside_the_box(tiny: tuple[np.ndarray, np.ndarray]) -> None:
+    content, style = tiny
+    seen = []
+    img, hist = nst.stylize(content, style, "course", size=40, steps=8, optimizer="lbfgs", init="content+texture",
+                            precision="float32", callback=lambda step, image, costs: seen.append(image))
+    assert 0.0 <= img.min() and img.max() <= 1.0 and all(0.0 <= s.min() and s.max() <= 1.0 for s in seen)
+    C, S = nst.prepare_image(content, 40)[0], nst.prepare_image(style, 40, like=img.shape[:2])[0]
+    again = nst.evaluate_costs(img, C, S, preset="course", precision="float32")["total"]
+    assert again == pytest.approx(min(hist["total"]), rel=1e-3)  # the image returned is the best one seen
+    assert min(hist["total"]) < hist["total"][0]
