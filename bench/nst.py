@@ -350,10 +350,11 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
 
 #: stylize's recipes for time to quality (course cost); the best of them is the recorded figure.
 #: At 256 px against 500 course steps (a quiet 2-core machine, 2026-12-02, ``--only ttq``):
-#: the textured start, L-BFGS in bfloat16 (the hit checked in float32): 16.1 s / 321.5 s = 0.050,
-#: TV 0.167 vs the course's 0.305 (0.057 before the box bounds gave way to a clip in the cost);
-#: the colour-matched start with 30 evaluations at 128 px, float32: 0.144 (TV 0.136), 0.282 while
-#: L-BFGS's gradient ran eagerly. The ratio sits at the target: runs on one machine vary by ~5 %.
+#: the textured start, L-BFGS in bfloat16 (the hit checked in float32): 16.1 s / 321.5 s = 0.050 and
+#: 15.9 s / 350.4 s = 0.046 in two runs, TV 0.167 vs the course's 0.305 (0.057 before the box bounds
+#: gave way to a clip in the cost); the colour-matched start with 30 evaluations at 128 px, float32:
+#: 0.144 / 0.138 (TV 0.136), 0.282 while L-BFGS's gradient ran eagerly. The ratio sits just under the
+#: target: stylize's time repeats, the course loop's varied by 9 % between the two runs.
 TTQ_RECIPES = [
     {"optimizer": "lbfgs", "init": "content+texture", "coarse_steps": 0, "steps": 50, "precision": "bfloat16"},
     {"optimizer": "lbfgs", "init": "content+colors", "coarse_steps": 30, "steps": 60, "precision": "float32"},

@@ -6,7 +6,8 @@
 the content activations and the style images' Gram matrices, computed once, and the cost of an image
 with the lesson's functions (``compute_content_cost``, ``layer_style_cost_from_gram``, ``total_cost``).
 :func:`_run_adam` is the course's loop (Adam, clip to [0, 1]); :func:`_run_lbfgs` is SciPy's
-L-BFGS on the image clipped to [0, 1] (Gatys et al.), the cost and gradient computed by TensorFlow in float32.
+L-BFGS on the image clipped to [0, 1] (Gatys et al.), the cost and gradient computed by TensorFlow in the
+model's precision.
 """
 
 from __future__ import annotations
