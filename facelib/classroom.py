@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from facelib._quiet import quiet_environment
-from facelib.images import atomic_write
+from facelib.data.images import atomic_write
 
 __all__ = [
     "MATHJAX_DIR",

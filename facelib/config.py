@@ -46,6 +46,11 @@ class Settings:
     progress: bool
     interactive: bool
 
+    @property
+    def sklearn_home(self) -> Path:
+        """Where scikit-learn's fetchers keep what they download (``data_home``): ``home/scikit_learn_data``."""
+        return self.home / "scikit_learn_data"
+
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         """Read the settings from ``environ`` (default ``os.environ``)."""

@@ -2,7 +2,7 @@
 the logistic verification head.
 
 Expected values are worked out by hand (in the comments) or with an independent NumPy formula —
-never with :mod:`facelib.siamese`.
+never with :mod:`facelib.faces.siamese`.
 """
 
 from __future__ import annotations

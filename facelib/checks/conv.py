@@ -1,6 +1,6 @@
 """Self-checks for lessons 08 (1D convolutions, ECG) and 09 (3D convolutions, volumes).
 
-References are computed here independently of ``facelib.signals``/``facelib.volumes``: by
+References are computed here independently of ``facelib.conv.signals``/``facelib.conv.volumes``: by
 counting filter positions with ``range``, with ``np.correlate``/``scipy.signal.correlate``, or
 from the lecture's hand-worked numbers (14×1 * 16 filters of 5 → 10×16; 14×14×14×1 * 16 filters
 5×5×5 → 10×10×10×16).

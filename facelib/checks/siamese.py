@@ -2,7 +2,7 @@
 contrastive loss.
 
 Expected values are worked out by hand (in the comments) or with an independent NumPy formula —
-never with :mod:`facelib.losses`.
+never with :mod:`facelib.faces.losses`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Distances in this lesson are the lecture's **squared** Euclidean distances,
 d(A, P) = ||f(A) − f(P)||². Expected values are worked out by hand (in the comments), taken from
 the course (527.2598) or computed here by an independent brute-force NumPy loop — never with
-:mod:`facelib.losses`.
+:mod:`facelib.faces.losses`.
 """
 
 from __future__ import annotations

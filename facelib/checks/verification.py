@@ -4,7 +4,7 @@ The student's functions call ``img_to_encoding(image, model)`` as in the course.
 hand them a tiny, fully known "encoder" instead of FaceNet — global average pooling followed by
 a fixed ``3 × 128`` matrix ``W`` — and plain-colour 160×160 images, so each encoding is
 ``normalize((c / 255) @ W)`` for the colour ``c``: the expected distances are computed here with
-NumPy, independently of :mod:`facelib.verification`.
+NumPy, independently of :mod:`facelib.faces.verification`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from facelib.checks.core import Case, Verdict, compare, report
-from facelib.evaluation import accepts
-from facelib.verification import COURSE_THRESHOLD
+from facelib.faces.evaluation import accepts
+from facelib.models.facenet_input import COURSE_THRESHOLD
 
 __all__ = ["check_verify", "check_who_is_it", "colour_encoder"]
 

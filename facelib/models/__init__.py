@@ -1,9 +1,16 @@
-"""Model builders, one file per architecture.
+"""Model builders, one file per architecture, each with its own preprocessing beside it.
 
 - :func:`small_embedding_net` (``models/small.py``): a compact ConvNet mapping a face to a unit
   128-d encoding, trained from scratch in the Siamese lessons.
-- :func:`facenet` (``models/inception_resnet.py``): Inception-ResNet-v1 with pretrained FaceNet weights.
-- :func:`vgg19_features` (``models/vgg.py``): VGG19 feature extractor for style transfer.
+- :func:`facenet` (``models/inception_resnet.py``): Inception-ResNet-v1 with pretrained FaceNet weights;
+  its input (preprocessing modes, their thresholds, ``preprocess``) in ``models/facenet_input.py``.
+- dlib's face-recognition ResNet (``models/dlib_resnet.py``), the reader of dlib's file
+  (``models/dlib_reader.py``) and dlib's face chip (``models/dlib_chip.py``).
+- :func:`vgg19_features` (``models/vgg.py``): VGG19 feature extractor for style transfer (its
+  Torch-7 weights read by ``models/torch_legacy.py``).
+- ``models/geometry.py``: the similarity transform that both face models' alignment use.
+
+Nothing here imports the lesson packages (``facelib.faces``, ``style``, ...): they import the models.
 
 Names are resolved lazily so that importing one builder does not build or import the others.
 """

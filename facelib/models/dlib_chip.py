@@ -19,7 +19,7 @@ so the chip is made in two steps:
    truncated to ``uint8``, black outside the photo), so that dlib's landmarks give dlib's chip
    (tests/test_dlib_chip.py compares with ``dlib.get_face_chip``).
 
-The default route of :func:`facelib.encoders.load` (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`:
+The default route of :func:`facelib.faces.encoders.load` (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`:
 MTCNN's keypoints onto their *mean* positions in dlib's chips) ignores the pose, and its chips lie
 farther from dlib's own (5.7 px RMS against 3.1, held out). Yet on LFW View 1 the nearer chips did
 not verify better: DevTrain EER 1.09 % against 0.82 % (flip on), DevTest 98.8 % against 98.7 %
@@ -35,6 +35,8 @@ import hashlib
 
 import numpy as np
 from PIL import Image
+
+from facelib.models.geometry import similarity_transform
 
 __all__ = [
     "CHIP_PADDING",
@@ -62,7 +64,7 @@ DLIB_LANDMARK_TEMPLATE = np.array([[0.8595674595992, 0.2134981538014], [0.646060
                                    [0.4901123135679, 0.6277975316475]], dtype=np.float64)
 
 #: ``(5, 5)`` complex weights: dlib landmark ``j`` (row, :data:`DLIB_LANDMARK_NAMES` order) ≈
-#: ``Σ_k W[j, k]·z_k`` for MTCNN keypoints ``z_k = x + iy`` (column, :data:`facelib.detect.KEYPOINT_NAMES`
+#: ``Σ_k W[j, k]·z_k`` for MTCNN keypoints ``z_k = x + iy`` (column, :data:`facelib.faces.detect.KEYPOINT_NAMES`
 #: order); every row sums to 1. Made by ``python tools/fit_dlib_landmarks.py``: least squares on the
 #: 3,417 LFW View 1 DevTrain photos where dlib (HOG + ``shape_predictor_5_face_landmarks``) and MTCNN
 #: found the same face, each also mirrored. Held out (5 folds by person), the chip it gives lies
@@ -105,8 +107,6 @@ def chip_transform(landmarks: np.ndarray, size: int = 150, padding: float = CHIP
     centre ``size / 2``; chip pixel ``(0, 0)`` and ``(size - 1, size - 1)`` are the corners of the
     ``size·s - 1`` wide rectangle around that centre. Pixel ``(x, y)`` is at index ``[y, x]``.
     """
-    from facelib.detect import similarity_transform
-
     chip_points = (DLIB_LANDMARK_TEMPLATE + padding) / (2 * padding + 1) * size
     m = similarity_transform(chip_points, np.asarray(landmarks, np.float64))
     scale = float(np.hypot(*m[:, 0]))

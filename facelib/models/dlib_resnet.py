@@ -34,7 +34,7 @@ Three details a port must copy exactly:
 The weights are read with :mod:`facelib.models.dlib_reader` (no dlib at run time); the port equals
 ``dlib.face_recognition_model_v1(path).compute_face_descriptor(chip)`` to 1e-4
 (tests/test_dlib_resnet.py). Its raw output is *not* unit-norm (norms ≈ 0.4–0.5); dlib's own
-threshold is 0.6 on raw vectors. :mod:`facelib.encoders` normalises it like every other encoder.
+threshold is 0.6 on raw vectors. :mod:`facelib.faces.encoders` normalises it like every other encoder.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ __all__ = [
 DLIB_INPUT_SIZE = 150
 #: dlib's input means on 0–255 RGB (``input_rgb_image``: avg_red, avg_green, avg_blue).
 DLIB_MEANS = (122.782, 117.001, 104.298)
-#: Where MTCNN's five keypoints (:data:`facelib.detect.KEYPOINT_NAMES`: eyes, nose, mouth corners)
+#: Where MTCNN's five keypoints (:data:`facelib.faces.detect.KEYPOINT_NAMES`: eyes, nose, mouth corners)
 #: fall inside dlib's 150×150 chip (``get_face_chip(size=150, padding=0.25)`` from dlib's own
 #: 5-point landmarks), in units of the chip side: the mean over 399 LFW View 1 photos (every 12th of the 4,992,
 #: both detectors found a face), made left-right symmetric, measured by ``tools/dlib_chip_template.py``

@@ -8,19 +8,8 @@ which is never deserialised as a model (its ``Lambda`` layers hold Python 3.6 by
 residual scaling ``x + scale · r`` of each Inception-ResNet block is the registered layer
 :class:`ScaleSum`, so a built model saves to and loads from ``.keras`` files.
 
-Preprocessing — what the pixels look like when they enter the network (:func:`preprocess`):
-
-``"course"``
-    ``RGB / 255`` in ``[0, 1]``, exactly the course's ``img_to_encoding`` (after Keras'
-    ``load_img(path, target_size=(160, 160))``, nearest-neighbour resizing). The course's
-    threshold ``τ = 0.7`` on unit-norm encodings belongs to this preprocessing (its published
-    values: ``verify(camera_0, younes) ≈ 0.60`` welcome, ``verify(camera_2, kian) ≈ 1.02`` refused).
-    On the aligned LFW subset 0.7 is strict (95.9 % pair accuracy; the best τ is ≈ 0.94, 99.5 %).
-``"standardize"``
-    per-image ``(x - mean) / max(std, 1/sqrt(N))`` on the 0–255 pixels (``prewhiten`` of the
-    original FaceNet code, what the weights were trained with). Distances are better separated;
-    on the aligned LFW subset the best τ is ≈ 0.98 (99.8 % at 1.0, 98.5 % at 1.1, 97.5 % at 0.7).
-    Calibrate it (:meth:`facelib.face_database.FaceDatabase.calibrate`) rather than reuse 0.7.
+Its input — the preprocessing modes, their thresholds and :func:`~facelib.models.facenet_input.preprocess` —
+is :mod:`facelib.models.facenet_input` (NumPy only, so that checking a face database needs no Keras).
 """
 
 from __future__ import annotations
@@ -32,17 +21,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from facelib.verification import DEFAULT_THRESHOLDS, PREPROCESSING  # defined there, without Keras; re-exported
+__all__ = ["ScaleSum", "facenet", "inception_resnet_v1", "load_facenet_weights"]
 
-__all__ = [
-    "FACENET_INPUT_SIZE", "PREPROCESSING", "DEFAULT_THRESHOLDS", "ScaleSum", "inception_resnet_v1",
-    "load_facenet_weights", "facenet", "preprocess",
-]
-
-#: Side of the square input face in pixels.
-FACENET_INPUT_SIZE = 160
-# PREPROCESSING (the modes :func:`preprocess` knows) and DEFAULT_THRESHOLDS (per preprocessing, used until
-# one is calibrated; see the module docstring) come from facelib.verification.
 
 
 @keras.saving.register_keras_serializable(package="facelib")
@@ -232,7 +212,7 @@ def facenet(weights: str | None = "facenet-keras-128", *, weights_file: str | Pa
     Returns:
         A Keras model (about 22.8M parameters) whose input is a preprocessed face
         (see :func:`preprocess`) and whose output is the *un-normalised* encoding; divide by its
-        L2 norm (as :func:`facelib.verification.img_to_encoding` does) before comparing.
+        L2 norm (as :func:`facelib.faces.verification.img_to_encoding` does) before comparing.
 
     Raises:
         TypeError: ``weights`` is a path object (pass it as ``weights_file=``).
@@ -265,26 +245,3 @@ def facenet(weights: str | None = "facenet-keras-128", *, weights_file: str | Pa
     if path is not None:
         load_facenet_weights(model, path)
     return model
-
-
-def preprocess(faces: np.ndarray, mode: str = "course") -> np.ndarray:
-    """Turn RGB faces (0–255) into what the network expects.
-
-    Args:
-        faces: ``(m, 160, 160, 3)`` or ``(160, 160, 3)`` uint8 (or float on the 0–255 scale), RGB.
-        mode: ``"course"`` (``x / 255``) or ``"standardize"`` (per-image mean/std, "prewhiten").
-
-    Returns:
-        ``float32`` array of the same shape.
-    """
-    if mode not in PREPROCESSING:
-        raise ValueError(f"preprocessing must be one of {PREPROCESSING}; got {mode!r}")
-    x = np.asarray(faces, dtype=np.float32)
-    if mode == "course":
-        # the course: np.around(np.array(img) / 255.0, decimals=12) — rounding at 1e-12 is a no-op in float32
-        return x / np.float32(255.0)
-    axes = tuple(range(x.ndim - 3, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    std = x.std(axis=axes, keepdims=True)
-    n = np.prod(x.shape[-3:])
-    return ((x - mean) / np.maximum(std, 1.0 / np.sqrt(n))).astype(np.float32)

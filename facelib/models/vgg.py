@@ -9,7 +9,7 @@ per layer), transposed from PyTorch's ``(out, in, kh, kw)`` to Keras' ``(kh, kw,
 
 The model takes what VGG19 was trained on: *caffe* preprocessing (BGR, ImageNet mean
 subtracted, 0–255 scale; see :func:`caffe_preprocess`). The course feeds ``[0, 1]`` RGB images
-straight in; :mod:`facelib.nst` offers both.
+straight in; :mod:`facelib.style.costs` offers both.
 """
 
 from __future__ import annotations

@@ -1,0 +1,251 @@
+"""The course's data sets.
+
+Faces: :func:`load_olivetti` (40 people × 10 grey 64×64 faces), :func:`load_lfw_subset` (10 people × 10
+photos of Labeled Faces in the Wild), :func:`load_identity_folder` (your own photos, one
+sub-folder per person), returned as a :class:`FaceDataset`.
+Objects: :func:`load_imagenet_sample` (1,000 ImageNet photos, one per class; lesson 06's search pool),
+returned as an :class:`ImageNetSample`. All come from verified copies (``facelib.assets``).
+LFW's verification pairs are :mod:`facelib.data.lfw`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from facelib import assets, config
+from facelib.data.archives import extract_once
+from facelib.data.images import IMAGE_SUFFIXES, read_image
+
+__all__ = [
+    "IMAGENET_SAMPLE_ASSET", "LFW_SUBSET_PEOPLE", "FaceDataset", "ImageNetSample",
+    "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti",
+]
+
+
+@dataclass
+class FaceDataset:
+    """Face images with integer identities.
+
+    Attributes:
+        images: ``(n, H, W, C) float32`` in ``[0, 1]`` (``C`` = 1 grey or 3 RGB).
+        labels: ``(n,) int32`` person index into ``names``.
+        names: the people, ``names[label]``.
+        paths: the source file of each image, when loaded from files.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    names: list[str]
+    paths: list[Path] | None = None
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4:
+            raise ValueError(f"images must be (n, H, W, C); got shape {self.images.shape}")
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: np.ndarray) -> FaceDataset:
+        """The images selected by a boolean mask or integer index (names are kept)."""
+        index = np.asarray(index)
+        paths = None if self.paths is None else [p for p, keep in zip(self.paths, self._as_mask(index)) if keep]
+        return FaceDataset(self.images[index], self.labels[index], self.names, paths)
+
+    def _as_mask(self, index: np.ndarray) -> np.ndarray:
+        if index.dtype == bool:
+            return index
+        mask = np.zeros(len(self), dtype=bool)
+        mask[index] = True
+        if len(np.unique(index)) != len(index) or not np.all(np.diff(index) > 0):
+            raise ValueError("subset with paths needs a boolean mask or sorted unique indices")
+        return mask
+
+
+def load_olivetti() -> FaceDataset:
+    """The Olivetti faces: 400 grey 64×64 images, 10 of each of 40 people.
+
+    Uses the verified mirror copy in the cache (``assets.fetch("olivetti-faces")``) with
+    scikit-learn's own loader; without a mirror, scikit-learn downloads the data set.
+
+    Returns:
+        ``FaceDataset`` with images ``(400, 64, 64, 1) float32`` in [0, 1], labels 0–39.
+    """
+    from sklearn.datasets import fetch_olivetti_faces
+
+    try:
+        home = assets.fetch("olivetti-faces").parent
+        faces = fetch_olivetti_faces(data_home=str(home), download_if_missing=False)
+    except assets.AssetUnavailableError:
+        if config.settings.offline:
+            raise
+        faces = fetch_olivetti_faces(data_home=str(config.settings.sklearn_home), download_if_missing=True)
+    images = faces.images.astype(np.float32)[..., None]
+    labels = faces.target.astype(np.int32)
+    return FaceDataset(images, labels, [f"person {i:02d}" for i in range(labels.max() + 1)])
+
+
+LFW_SUBSET_PEOPLE = (
+    "Ariel_Sharon", "Arnold_Schwarzenegger", "Colin_Powell", "Donald_Rumsfeld", "George_W_Bush",
+    "Gerhard_Schroeder", "Hugo_Chavez", "Jacques_Chirac", "Tony_Blair", "Vladimir_Putin",
+)
+
+
+def load_lfw_subset(*, color: bool = True, resize: float = 0.5,
+                    slice_: tuple | None = (slice(70, 195), slice(78, 172))) -> FaceDataset:
+    """Labeled Faces in the Wild, 10 people × 10 photos, through ``fetch_lfw_people``.
+
+    Offline the verified mirror subset is used; online scikit-learn downloads full LFW and the
+    same 10 people (10 photos each) are kept. The order within a person is scikit-learn's
+    (shuffled with its fixed seed); use :func:`load_identity_folder` for file order.
+    ``slice_``/``resize`` are scikit-learn's (default: its 125×94 face crop at half size → 62×47);
+    ``slice_=None, resize=1`` gives the
+    whole 250×250 photo.
+
+    Returns:
+        ``FaceDataset`` with images ``(100, H, W, 3 or 1) float32`` in [0, 1].
+    """
+    from sklearn.datasets import fetch_lfw_people
+
+    kwargs = dict(funneled=False, min_faces_per_person=10, color=color, resize=resize, slice_=slice_)
+    try:
+        home = assets.fetch("lfw-subset").parent
+        lfw = fetch_lfw_people(data_home=str(home), download_if_missing=False, **kwargs)
+    except assets.AssetUnavailableError:
+        if config.settings.offline:
+            raise
+        lfw = fetch_lfw_people(data_home=str(config.settings.sklearn_home), download_if_missing=True, **kwargs)
+    names = [str(n) for n in lfw.target_names]
+    keep_names = [n for n in LFW_SUBSET_PEOPLE if n.replace("_", " ") in names]
+    images, labels = [], []
+    for new_label, person in enumerate(keep_names):
+        idx = np.flatnonzero(lfw.target == names.index(person.replace("_", " ")))[:10]
+        images.append(lfw.images[idx])
+        labels += [new_label] * len(idx)
+    x = np.concatenate(images).astype(np.float32)
+    x = x / 255.0 if x.max() > 1.0 else x
+    if x.ndim == 3:
+        x = x[..., None]
+    return FaceDataset(x, np.asarray(labels, np.int32), [n.replace("_", " ") for n in keep_names])
+
+
+def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> FaceDataset:
+    """Load a folder with one sub-folder per person (``root/NAME/*.jpg``).
+
+    Args:
+        path: the root folder.
+        size: resize every image to ``size`` (int = square, or ``(height, width)``); ``None``
+            keeps the size, which must then be the same for all images.
+
+    Returns:
+        ``FaceDataset`` with images ``(n, H, W, 3) float32`` in [0, 1], people sorted by name,
+        files sorted within a person, and ``paths`` set.
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        ValueError: no person sub-folder with images, a corrupt image (named), or mixed sizes.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"identity folder {root} does not exist")
+    people = sorted(d for d in root.iterdir() if d.is_dir())
+    files = {d.name: sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) for d in people}
+    files = {k: v for k, v in files.items() if v}
+    if not files:
+        raise ValueError(f"{root} holds no person sub-folders with images ({', '.join(IMAGE_SUFFIXES)})")
+    if isinstance(size, int):
+        size = (size, size)
+    images, labels, paths = [], [], []
+    for label, person_files in enumerate(files.values()):
+        for f in person_files:
+            arr = read_image(f)
+            if size is not None:
+                arr = np.asarray(Image.fromarray(arr).resize((size[1], size[0]), Image.Resampling.BILINEAR))
+            images.append(arr)
+            labels.append(label)
+            paths.append(f)
+    shapes = {im.shape for im in images}
+    if len(shapes) > 1:
+        raise ValueError(f"images in {root} have different sizes {sorted(shapes)}; pass size=")
+    x = np.stack(images).astype(np.float32) / 255.0
+    return FaceDataset(x, np.asarray(labels, np.int32), list(files), paths)
+
+
+# --------------------------------------------------------------------------- ImageNet sample (lesson 06)
+
+#: Registry asset of the ImageNet sample: a tar of ``imagenet_sample_256/NNN_<wnid>_<name>.jpg``.
+IMAGENET_SAMPLE_ASSET = "imagenet-sample-256"
+_IMAGENET_FOLDER = "imagenet_sample_256"
+_IMAGENET_NAME = re.compile(r"^(\d{3})_(n\d{8})_([^/]+)\.jpg$")
+
+
+@dataclass(frozen=True)
+class ImageNetSample:
+    """Photos of the ImageNet (ILSVRC-2012) sample: one per class, 256×256 centre crops.
+
+    Attributes:
+        images: ``(n, 256, 256, 3) uint8`` RGB.
+        class_index: ``(n,) int64`` ILSVRC class index, 0–999 (the ``NNN`` of the file name).
+        wnid: WordNet id of each photo's class (``"n01440764"``).
+        class_name: readable class name (``"tench"``; underscores for spaces).
+    """
+
+    images: np.ndarray
+    class_index: np.ndarray
+    wnid: tuple[str, ...]
+    class_name: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.class_index)
+
+
+def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | Path | None = None) -> ImageNetSample:
+    """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
+
+    The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
+    is extracted once into ``FACELIB_HOME/imagenet_sample_256``. With ``n`` a seeded random subset of
+    classes is taken (returned in class order), so a small pool still spans many kinds of objects.
+
+    Args:
+        n: number of photos, 1–1000 (``None``: all).
+        seed: chooses the subset.
+        archive: a local tar to read instead of the registry asset (tests).
+
+    Returns:
+        an :class:`ImageNetSample`. Raises ``ValueError`` for a bad ``n``, an archive with other
+        files, or a file name that is not ``NNN_<wnid>_<name>.jpg``.
+    """
+    path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
+    if not path.is_file():
+        raise FileNotFoundError(f"ImageNet sample archive {path} not found")
+    folder = extract_once(path, config.settings.home, _IMAGENET_FOLDER)
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    parsed = []
+    for p in files:
+        m = _IMAGENET_NAME.match(p.name)
+        if m is None:
+            raise ValueError(f"{p}: ImageNet sample file names must be NNN_<wnid>_<name>.jpg")
+        parsed.append((int(m.group(1)), m.group(2), m.group(3), p))
+    if not parsed:
+        raise ValueError(f"{path}: the ImageNet sample archive holds no photos")
+    if n is not None and not 1 <= n <= len(parsed):
+        raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
+    if n is not None:
+        keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
+        parsed = [parsed[i] for i in keep]
+    images = []
+    for _, _, _, p in parsed:
+        with Image.open(p) as im:
+            rgb = im.convert("RGB")
+            if rgb.size != (256, 256):
+                rgb = rgb.resize((256, 256), Image.Resampling.BILINEAR)
+            images.append(np.asarray(rgb, dtype=np.uint8))
+    return ImageNetSample(np.stack(images), np.array([q[0] for q in parsed], dtype=np.int64),
+                          tuple(q[1] for q in parsed), tuple(q[2] for q in parsed))
