@@ -86,6 +86,19 @@ def compare(what: str, expected: Any, got: Any, *, rtol: float = 1e-4, atol: flo
     return Case(what, expected, got, True)
 
 
+def _as_float_tensor(x: Any, watched: bool) -> Any:
+    """A float array (or list, tuple; a Python number when ``watched``) as a ``tf.float32`` tensor; else ``x``."""
+    import tensorflow as tf
+
+    if (isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+            or (watched and isinstance(x, (int, float)))):
+        try:
+            return tf.convert_to_tensor(np.asarray(x, np.float32))
+        except (TypeError, ValueError):
+            return x
+    return x
+
+
 def gradient_case(what: str, fn: Callable[..., Any], inputs: Sequence[Any], *,
                   wrt: Sequence[int] = (0,), kwargs: Mapping[str, Any] | None = None,
                   expected_grads: Sequence[Any] | None = None,
@@ -106,16 +119,7 @@ def gradient_case(what: str, fn: Callable[..., Any], inputs: Sequence[Any], *,
     """
     import tensorflow as tf
 
-    def as_tensor(x: Any, watched: bool) -> Any:
-        if (isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
-                or (watched and isinstance(x, (int, float)))):
-            try:
-                return tf.convert_to_tensor(np.asarray(x, np.float32))
-            except (TypeError, ValueError):
-                return x
-        return x
-
-    xs = [as_tensor(x, k in wrt) for k, x in enumerate(inputs)]
+    xs = [_as_float_tensor(x, k in wrt) for k, x in enumerate(inputs)]
     for k in wrt:
         if not (tf.is_tensor(xs[k]) and xs[k].dtype.is_floating):
             raise ValueError(f"gradient_case({what!r}): inputs[{k}] is not a float array")

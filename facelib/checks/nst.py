@@ -1,7 +1,7 @@
 """Self-checks for the neural style transfer exercises (notebook 07).
 
 Each check runs the student's function on fixed random TensorFlow tensors and compares it with a
-NumPy formula written out here, independently of :mod:`facelib.nst`, with one hand-worked case, the
+NumPy formula written out here, independently of :mod:`facelib.style.costs`, with one hand-worked case, the
 course's published value where its inputs can be reproduced, and a test that a gradient flows
 through the answer (a NumPy implementation cannot be optimised: it gets "use TensorFlow ops so the
 gradient can flow").
@@ -228,7 +228,7 @@ def _tiny_model() -> Any:
 
 def _reference_cost(model: Any, G: Any, a_C: Sequence[Any], a_S: Sequence[Any], layers: Sequence[tuple[str, float]],
                     alpha: float, beta: float) -> Any:
-    """J(G) written out here with TF ops (independent of facelib.nst), for the reference gradient."""
+    """J(G) written out here with TF ops (independent of facelib.style.costs), for the reference gradient."""
     import tensorflow as tf
 
     a_G = model(G)
@@ -266,6 +266,17 @@ def _reference_steps(model: Any, G0: np.ndarray, a_C: Sequence[Any], a_S: Sequen
     return x.astype(np.float32)
 
 
+def _train_step_images() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed ``(1, 8, 8, 3)`` content, style and starting images; the start has rows next to the bounds 0 and 1."""
+    rng = np.random.default_rng(3)
+    C = rng.uniform(0.2, 0.8, (1, 8, 8, 3)).astype(np.float32)
+    S = rng.uniform(0.0, 1.0, (1, 8, 8, 3)).astype(np.float32)
+    G0 = np.clip(C + rng.uniform(-0.25, 0.25, C.shape), 0.0, 1.0).astype(np.float32)
+    G0[0, :2] = 0.003   # pixels next to the bounds: one Adam step (≈ 0.01) crosses them unless clipped
+    G0[0, -2:] = 0.997
+    return C, S, G0
+
+
 def check_train_step(train_step: Callable) -> Verdict:
     """Check ``train_step(generated_image, vgg_model_outputs, a_C, a_S, STYLE_LAYERS, optimizer, alpha, beta)``.
 
@@ -280,12 +291,7 @@ def check_train_step(train_step: Callable) -> Verdict:
 
     def cases() -> list[Case]:
         model = _tiny_model()
-        rng = np.random.default_rng(3)
-        C = rng.uniform(0.2, 0.8, (1, 8, 8, 3)).astype(np.float32)
-        S = rng.uniform(0.0, 1.0, (1, 8, 8, 3)).astype(np.float32)
-        G0 = np.clip(C + rng.uniform(-0.25, 0.25, C.shape), 0.0, 1.0).astype(np.float32)
-        G0[0, :2] = 0.003   # pixels next to the bounds: one Adam step (≈ 0.01) crosses them unless clipped
-        G0[0, -2:] = 0.997
+        C, S, G0 = _train_step_images()
         a_C, a_S = model(tf.constant(C)), model(tf.constant(S))
         layers = [("s1", 0.7), ("s2", 0.3)]
         alpha, beta, lr = 10.0, 40.0, 0.01

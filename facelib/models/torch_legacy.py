@@ -151,6 +151,25 @@ def _materialise(t: _TensorRef, data: dict[str, np.ndarray], name: str, source: 
     return np.array(view)
 
 
+def _read_storages(fh: BinaryIO, keys: list[str], storages: dict[str, _StorageRef],
+                   source: str) -> dict[str, np.ndarray]:
+    """The raw data after the pickles: for each key in order, an 8-byte element count then the elements."""
+    data: dict[str, np.ndarray] = {}
+    for key in keys:
+        ref = storages.get(key)
+        if ref is None:
+            raise ValueError(f"{source}: storage {key} is listed but no tensor uses it")
+        (count,) = struct.unpack("<q", _read_exact(fh, 8, f"storage {key} header", source))
+        if count != ref.numel:
+            raise ValueError(f"{source}: storage {key} holds {count} elements, its id says {ref.numel}")
+        buf = _read_exact(fh, count * ref.dtype.itemsize, f"storage {key} data", source)
+        data[key] = np.frombuffer(buf, dtype=ref.dtype)
+    missing = set(storages) - set(data)
+    if missing:
+        raise ValueError(f"{source}: storages {sorted(missing)} have no data")
+    return data
+
+
 def load_legacy(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a legacy ``torch.save`` file holding a dict of tensors.
 
@@ -201,17 +220,5 @@ def load_legacy(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError(f"{source}: expected a dict of tensors, got {type(obj).__name__}")
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise ValueError(f"{source}: the storage-key list is malformed")
-        data: dict[str, np.ndarray] = {}
-        for key in keys:
-            ref = unpickler.storages.get(key)
-            if ref is None:
-                raise ValueError(f"{source}: storage {key} is listed but no tensor uses it")
-            (count,) = struct.unpack("<q", _read_exact(fh, 8, f"storage {key} header", source))
-            if count != ref.numel:
-                raise ValueError(f"{source}: storage {key} holds {count} elements, its id says {ref.numel}")
-            buf = _read_exact(fh, count * ref.dtype.itemsize, f"storage {key} data", source)
-            data[key] = np.frombuffer(buf, dtype=ref.dtype)
-        missing = set(unpickler.storages) - set(data)
-        if missing:
-            raise ValueError(f"{source}: storages {sorted(missing)} have no data")
+        data = _read_storages(fh, keys, unpickler.storages, source)
         return {name: _materialise(t, data, name, source) for name, t in obj.items()}

@@ -1,25 +1,22 @@
 """Neural style transfer end to end: :func:`stylize` and :func:`evaluate_costs`.
 
-The costs are those of the lesson, in :mod:`facelib.nst`. :func:`stylize` prepares the images
-(:mod:`facelib.style_images`), takes its recipe from a preset (:mod:`facelib.style_presets`) and runs
-gradient descent on the pixels of :math:`G` (:mod:`facelib.style_optim`): Adam (the course) or
+The costs are those of the lesson, in :mod:`facelib.style.costs`. :func:`stylize` prepares the images
+(:mod:`facelib.style.images`), takes its recipe from a preset (:mod:`facelib.style.presets`) and runs
+gradient descent on the pixels of :math:`G` (:mod:`facelib.style.optim`): Adam (the course) or
 L-BFGS (Gatys et al.), optionally coarse-to-fine.
-
-Moved to those modules and re-exported here (and by :mod:`facelib.nst`): :class:`Preset`,
-:data:`PRESETS`, :data:`MAX_SIZE` (from :mod:`facelib.style_presets`), :func:`prepare_image`,
-:func:`painting_names`, :func:`resolve_style`, :func:`face_weights` (from :mod:`facelib.style_images`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from facelib.style_images import (
+from facelib.style.images import (
     _check_image,
     _match_colors,
     _parse_styles,
@@ -29,16 +26,12 @@ from facelib.style_images import (
     _style_at,
     _target_shape,
     _texture_start,
-    face_weights,
-    painting_names,
     prepare_image,
-    resolve_style,
 )
-from facelib.style_optim import _feature_model, _Problem, _resolve_precision, _run_adam, _run_lbfgs
-from facelib.style_presets import MAX_SIZE, PRESETS, Preset, _recipe, _stages
+from facelib.style.optim import _feature_model, _Problem, _resolve_precision, _run_adam, _run_lbfgs
+from facelib.style.presets import Preset, _recipe, _stages
 
-__all__ = ["MAX_SIZE", "PRESETS", "Preset", "evaluate_costs", "face_weights", "painting_names", "prepare_image",
-           "resolve_style", "stylize"]
+__all__ = ["evaluate_costs", "stylize"]
 
 
 def evaluate_costs(generated: Any, content: Any, style: Any, *, preset: str | Preset = "classroom",
@@ -117,6 +110,28 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
             that is not an RGB image (e.g. one channel, or 0 pixels); the message names the argument.
     """
     r = _recipe(preset, overrides)
+    inputs = _read_inputs(content, style, mask, content_weights)
+    prec = _resolve_precision(r.precision)
+    names, stages = _plan(r, inputs.content.shape)
+    model = _feature_model(names, prec)
+    rng = np.random.default_rng(seed)
+    progress = _Progress(stages, preset, callback, callback_every)
+    G = _run_stages(model, r, inputs, stages, rng, progress, jit_compile)
+    return _finish(G, inputs, r), progress.history_with_seconds()
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The validated inputs of :func:`stylize`, at their own sizes."""
+
+    content: np.ndarray                      # (H, W, 3) float32 in [0, 1]
+    styles: list[tuple[np.ndarray, float]]   # [((Hs, Ws, 3) float32 in [0, 1], weight)], weights sum to 1
+    mask: np.ndarray | None                  # (Hm, Wm) float32 in [0, 1]: 1 = stylise, 0 = keep the photo
+    weights: np.ndarray | None               # (Hw, Ww) float32 >= 0: per-position weight of J_content
+
+
+def _read_inputs(content: Any, style: Any, mask: Any, content_weights: Any) -> _Inputs:
+    """Validate the photo, the painting(s), the mask and the content weights (in that order)."""
     content_full = _check_image(content, "content image")
     styles_full = [(_check_image(s, "style image"), w) for s, w in _parse_styles(style)]
     mask_full = None if mask is None else _read_mask(mask)
@@ -126,77 +141,112 @@ def stylize(content: Any, style: Any, preset: str | Preset = "classroom", *,
         if weights_full.ndim != 2 or not np.all(np.isfinite(weights_full)) or weights_full.min() < 0:
             raise ValueError(f"content_weights must be an (H, W) map of finite values >= 0; got shape "
                              f"{weights_full.shape}")
-    prec = _resolve_precision(r.precision)
+    return _Inputs(content_full, styles_full, mask_full, weights_full)
 
+
+def _plan(r: Preset, content_shape: tuple[int, ...]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+    """The VGG19 layers to read (style layers, then the content layer) and the stages ``[(longest side, steps)]``.
+
+    ``content_shape`` is the photo's ``(H, W, 3)``; raises ``ValueError`` when the output is too small
+    for the deepest layer used.
+    """
     names = tuple(name for name, _ in r.style_layers) + (r.content_layer,)
     # VGG19 halves the image before each block: a layer of block b needs sides >= 2**(b-1)
     need = 2 ** (max(int(name[5]) for name in names if name.startswith("block")) - 1)
-    final_hw = _target_shape(content_full.shape, r.size)
+    final_hw = _target_shape(content_shape, r.size)
     if min(final_hw) < need:
         raise ValueError(f"size {r.size} gives a {final_hw[0]}x{final_hw[1]} image; the layers used need at "
                          f"least {need} pixels on the shorter side")
-    model = _feature_model(names, prec)
-    rng = np.random.default_rng(seed)
-    history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": [], "time": []}
-    from facelib import config
-    from facelib.progress import tqdm
+    return names, _stages(r, content_shape, need)
 
-    stages = _stages(r, content_full.shape, need)
-    total_steps = sum(n for _, n in stages)
-    label = preset if isinstance(preset, str) else "custom"
-    bar = tqdm(total=total_steps, desc=f"stylize ({label})", unit="step", leave=False,
-               disable=not config.settings.progress)
-    start = time.perf_counter()
-    counter = {"step": 0}
 
-    def make_on_step(side: int) -> Callable[..., None]:
+class _Progress:
+    """The history of one :func:`stylize` run, its progress bar and the user's callback."""
+
+    def __init__(self, stages: list[tuple[int, int]], preset: str | Preset,
+                 callback: Callable[[int, np.ndarray, Mapping[str, float]], None] | None, callback_every: int) -> None:
+        """Start the bar (labelled with the preset's name, or "custom") and the clock."""
+        from facelib import config
+        from facelib.progress import tqdm
+
+        self.history: dict[str, list[float]] = {"total": [], "content": [], "style": [], "tv": [], "size": [],
+                                                "time": []}
+        self.callback, self.callback_every = callback, callback_every
+        self.total_steps = sum(n for _, n in stages)
+        label = preset if isinstance(preset, str) else "custom"
+        self.bar = tqdm(total=self.total_steps, desc=f"stylize ({label})", unit="step", leave=False,
+                        disable=not config.settings.progress)
+        self.start = time.perf_counter()
+        self.step = 0
+
+    def on_step(self, side: int) -> Callable[..., None]:
+        """The ``on_step(G, J, Jc, Js, tv)`` of a stage at longest side ``side``; ``G`` is ``(1, h, w, 3)``."""
         def on_step(G: Any, J: float, Jc: float, Js: float, tv: float) -> None:
             for key, v in (("total", J), ("content", Jc), ("style", Js), ("tv", tv), ("size", side),
-                           ("time", time.perf_counter() - start)):
-                history[key].append(v)
-            counter["step"] += 1
-            bar.update(1)
-            if counter["step"] % 10 == 0:
-                bar.set_postfix(J=f"{J:.3g}")
-            if callback is not None and (counter["step"] % callback_every == 0 or counter["step"] == total_steps):
+                           ("time", time.perf_counter() - self.start)):
+                self.history[key].append(v)
+            self.step += 1
+            self.bar.update(1)
+            if self.step % 10 == 0:
+                self.bar.set_postfix(J=f"{J:.3g}")
+            if self.callback is not None and (self.step % self.callback_every == 0 or self.step == self.total_steps):
                 img = G.numpy() if hasattr(G, "numpy") else np.asarray(G)
-                callback(counter["step"], np.clip(img[0], 0, 1).astype(np.float32),
-                         {"total": J, "content": Jc, "style": Js, "tv": tv})
+                self.callback(self.step, np.clip(img[0], 0, 1).astype(np.float32),
+                              {"total": J, "content": Jc, "style": Js, "tv": tv})
         return on_step
 
-    G_prev: np.ndarray | None = None
+    def history_with_seconds(self) -> dict[str, list[float]]:
+        """The history, with ``"seconds"``: the wall time since the start, as a one-element list."""
+        self.history["seconds"] = [time.perf_counter() - self.start]
+        return self.history
+
+
+def _start_image(r: Preset, C: np.ndarray, styles: list[tuple[np.ndarray, float]], G_prev: np.ndarray | None,
+                 rng: np.random.Generator) -> np.ndarray:
+    """The ``(1, h, w, 3)`` float32 start of a stage, ``C`` ``(1, h, w, 3)``: the previous stage's result
+    ``G_prev`` ``(1, h', w', 3)`` upsampled, else the recipe's ``init`` (drawing from ``rng`` for noise)."""
+    if G_prev is not None:
+        return _resize(G_prev[0], C.shape[1:3])[None]
+    if r.init == "content":
+        return C.copy()
+    if r.init == "content+colors":
+        return _match_colors(C, styles[0][0])
+    if r.init == "content+texture":
+        return _texture_start(C, styles[0][0])
+    if r.init == "noise":
+        return rng.uniform(0.0, 1.0, C.shape).astype(np.float32)
+    return np.clip(C + rng.uniform(-0.25, 0.25, C.shape), 0.0, 1.0).astype(np.float32)
+
+
+def _run_stages(model: Any, r: Preset, inputs: _Inputs, stages: list[tuple[int, int]], rng: np.random.Generator,
+                progress: _Progress, jit_compile: bool) -> np.ndarray:
+    """Run the stages coarsest first, each starting from the last; returns the ``(1, h, w, 3)`` result."""
+    G: np.ndarray | None = None
     try:
         for side, n in stages:
-            C = prepare_image(content_full, side, what="content image")
+            C = prepare_image(inputs.content, side, what="content image")
             hw = C.shape[1:3]
-            styles = [(_style_at(s, hw, r.style_scale), w) for s, w in styles_full]
-            problem = _Problem(model, C, styles, r, weights_full)
-            if G_prev is not None:
-                G0 = _resize(G_prev[0], hw)[None]
-            elif r.init == "content":
-                G0 = C.copy()
-            elif r.init == "content+colors":
-                G0 = _match_colors(C, styles[0][0])
-            elif r.init == "content+texture":
-                G0 = _texture_start(C, styles[0][0])
-            elif r.init == "noise":
-                G0 = rng.uniform(0.0, 1.0, C.shape).astype(np.float32)
-            else:
-                G0 = np.clip(C + rng.uniform(-0.25, 0.25, C.shape), 0.0, 1.0).astype(np.float32)
+            styles = [(_style_at(s, hw, r.style_scale), w) for s, w in inputs.styles]
+            problem = _Problem(model, C, styles, r, inputs.weights)
+            G0 = _start_image(r, C, styles, G, rng)
             if r.optimizer == "adam":
-                G_prev = _run_adam(problem, G0, n, r.learning_rate, make_on_step(side), jit_compile)
+                G = _run_adam(problem, G0, n, r.learning_rate, progress.on_step(side), jit_compile)
             else:
-                G_prev = _run_lbfgs(problem, G0, n, make_on_step(side), jit_compile)
+                G = _run_lbfgs(problem, G0, n, progress.on_step(side), jit_compile)
     finally:
-        bar.close()
-    assert G_prev is not None
-    image = np.clip(G_prev[0], 0.0, 1.0).astype(np.float32)
-    if r.preserve_color or mask_full is not None:
-        photo = _resize(content_full, image.shape[:2])
+        progress.bar.close()
+    assert G is not None
+    return G
+
+
+def _finish(G: np.ndarray, inputs: _Inputs, r: Preset) -> np.ndarray:
+    """``(1, h, w, 3)`` result → ``(h, w, 3)`` float32 in [0, 1], with the photo's colours and mask applied."""
+    image = np.clip(G[0], 0.0, 1.0).astype(np.float32)
+    if r.preserve_color or inputs.mask is not None:
+        photo = _resize(inputs.content, image.shape[:2])
         if r.preserve_color:
             image = _preserve_color(image, photo)
-        if mask_full is not None:
-            m = _resize(mask_full[..., None], image.shape[:2])
+        if inputs.mask is not None:
+            m = _resize(inputs.mask[..., None], image.shape[:2])
             image = (m * image + (1.0 - m) * photo).astype(np.float32)
-    history["seconds"] = [time.perf_counter() - start]
-    return image, history
+    return image

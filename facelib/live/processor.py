@@ -3,7 +3,7 @@
 Part of :mod:`facelib.live` (lesson 10, the live happy house; its docstring lists the levers that
 make the loop fast enough). :class:`FrameProcessor` answers one camera frame at a time with a
 :class:`LiveResult`: the face's box, the nearest resident (or "unknown"), the distance and whether
-the door opens (``d ≤ τ``, :func:`facelib.evaluation.accepts`). A plain Python object: no browser
+the door opens (``d ≤ τ``, :func:`facelib.faces.evaluation.accepts`). A plain Python object: no browser
 needed.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from facelib.live_frames import TrackState, _small_grey, _small_rgb, decode_frame, ncc_track
+from facelib.live.frames import TrackState, _small_grey, _small_rgb, decode_frame, ncc_track
 
 __all__ = ["FrameProcessor", "LiveResult"]
 
@@ -35,7 +35,7 @@ class LiveResult:
         name: the nearest enrolled person when within ``τ``, else ``None`` ("unknown").
         nearest: the nearest enrolled person whatever the distance (``None``: nobody enrolled).
         distance: distance to ``nearest`` (``None`` without a face or without anyone enrolled).
-        door_open: ``distance <= τ`` (:func:`facelib.evaluation.accepts`).
+        door_open: ``distance <= τ`` (:func:`facelib.faces.evaluation.accepts`).
         tau: the threshold used.
         source: ``"detect"`` (fresh MTCNN box), ``"track"`` (followed), ``"none"`` (no face).
         encoded: whether FaceNet ran on this frame.
@@ -95,12 +95,12 @@ def _iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _encode_aligned(database: Any, faces: np.ndarray) -> np.ndarray:
     """Unit-norm encodings of aligned faces ``(m, 160, 160, 3) uint8`` the database's way."""
-    # a database with a pluggable encoder (facelib.encoders.load(name).encode_faces(aligned))
+    # a database with a pluggable encoder (facelib.faces.encoders.load(name).encode_faces(aligned))
     for owner in (database, getattr(database, "encoder", None)):
         own = getattr(owner, "encode_faces", None)
         if callable(own):
             return np.asarray(own(faces), np.float32)
-    from facelib.verification import encode_faces
+    from facelib.faces.verification import encode_faces
 
     return encode_faces(faces, database.model, preprocessing=database.preprocessing,
                         batch_size=getattr(database, "batch_size", 32), progress=False)
@@ -112,7 +112,7 @@ class FrameProcessor:
     A plain Python object (no browser needed): feed it JPEG bytes with :meth:`process`.
 
     Args:
-        database: the residents (:class:`facelib.face_database.FaceDatabase`); may be empty.
+        database: the residents (:class:`facelib.faces.database.FaceDatabase`); may be empty.
         tau: the door's threshold; ``None`` = the database's (calibrated or default 0.7).
         detect_scale: MTCNN sees the frame this many times smaller (3: 640×480 → 213×160).
         redetect_every: run MTCNN again after this many frames even while tracking works.
@@ -191,12 +191,12 @@ class FrameProcessor:
 
     # ------------------------------------------------------------------ detection
     def _detect_small(self, small_rgb: np.ndarray) -> list:
-        from facelib import detect
+        from facelib.faces import detect
 
         return detect.detect_faces(small_rgb, min_confidence=self.min_confidence)
 
     def _start_track(self, faces: list, small_grey: np.ndarray, shape: tuple[int, ...], s: int) -> None:
-        from facelib import detect
+        from facelib.faces import detect
 
         old = self.track
         face = detect.main_face(faces, (shape[0] // s, shape[1] // s))
@@ -239,7 +239,7 @@ class FrameProcessor:
         tr.age += 1
 
     def _aligned(self, rgb: np.ndarray) -> np.ndarray:
-        from facelib import detect
+        from facelib.faces import detect
 
         tr = self.track
         assert tr is not None
@@ -263,8 +263,8 @@ class FrameProcessor:
             if len(self.database) == 0:
                 result.message = result.message or "nobody is enrolled yet: enrol someone to open the door"
             return
-        from facelib.evaluation import accepts
-        from facelib.verification import nearest_person
+        from facelib.faces.evaluation import accepts
+        from facelib.faces.verification import nearest_person
 
         dist, nearest = nearest_person(self._encoding[0], self.database.as_dict())
         result.nearest, result.distance = nearest, float(dist)
@@ -314,40 +314,65 @@ class FrameProcessor:
         return False
 
     def _process(self, data: Any, seq: int | None, still: bool) -> LiveResult:
+        """One frame, step by step: decode, track or detect, encode when the box moved, identify."""
         t0 = time.perf_counter()
         self.counts["frames"] += 1
         result = LiveResult(seq=self.counts["frames"] if seq is None else int(seq))
         timings: dict[str, float] = {}
+        decoded = self._decode(data, still, result)
+        if decoded is None:
+            result.latency_ms = (time.perf_counter() - t0) * 1000
+            return result
+        rgb, grey, scale = decoded
+        background = self.async_detect and not still
+        t1 = time.perf_counter()
+        timings["decode"] = (t1 - t0) * 1000
+        self._track(rgb.shape, grey, still, result)
+        t2 = time.perf_counter()
+        timings["track"] = (t2 - t1) * 1000
+        self._detect_if_due(rgb, grey, scale, background, result)
+        t3 = time.perf_counter()
+        timings["detect"] = (t3 - t2) * 1000
+        aligned = self._encode_if_moved(rgb, background, result)
+        self._enrol_frame(rgb, aligned, result)
+        t4 = time.perf_counter()
+        timings["encode"] = (t4 - t3) * 1000
+        self._answer(result)
+        timings["identify"] = (time.perf_counter() - t4) * 1000
+        result.timings = timings
+        result.latency_ms = (time.perf_counter() - t0) * 1000
+        return result
+
+    def _decode(self, data: Any, still: bool, result: LiveResult) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """The frame as RGB, its small grey copy and the detection scale; ``None`` (and ``error`` set) for bad bytes."""
         try:
             rgb = decode_frame(data)
         except ValueError as err:
             self.counts["errors"] += 1
             result.error = str(err)
             result.tau = self.threshold()
-            result.latency_ms = (time.perf_counter() - t0) * 1000
-            return result
+            return None
         self.last_rgb = rgb
         result.height, result.width = rgb.shape[:2]
         # a still photo (an upload) may be small: keep at least 160 px for MTCNN
         scale = max(1, min(self.detect_scale, min(rgb.shape[:2]) // 160)) if still else self.detect_scale
-        grey = _small_grey(rgb, scale)
-        t1 = time.perf_counter()
-        timings["decode"] = (t1 - t0) * 1000
-        background = self.async_detect and not still
+        return rgb, _small_grey(rgb, scale), scale
 
-        # track the face from the last detection; detect (inline or in the background) when
-        # there is none, when it was lost, or every redetect_every frames ---------------------
+    def _track(self, shape: tuple[int, ...], grey: np.ndarray, still: bool, result: LiveResult) -> None:
+        """Apply a finished background job, then follow the face from the last detection into this frame."""
         if still:
             self.reset()
             self._job = None
-        self._collect(rgb.shape, result)
+        self._collect(shape, result)
         if self.track is not None:
             self._follow(grey)  # (a background detection was made on an older frame: follow it here)
             result.source = "track" if self.track is not None else "none"
         if self.track is None:
             self._encoding, self._encoded_box = None, None
-        t2 = time.perf_counter()
-        timings["track"] = (t2 - t1) * 1000
+
+    def _detect_if_due(self, rgb: np.ndarray, grey: np.ndarray, scale: int, background: bool,
+                       result: LiveResult) -> None:
+        """Detect (inline or in the background) when there is no track, it was lost, or every redetect_every frames."""
         if (self.track is None or self._since_detect >= self.redetect_every) and self._job is None:
             small = _small_rgb(rgb, scale)
             self._since_detect = 0
@@ -358,10 +383,12 @@ class FrameProcessor:
                 self.counts["detections"] += 1
                 result.source = "detect" if self.track is not None else "none"
         self._since_detect += 1
-        t3 = time.perf_counter()
-        timings["detect"] = (t3 - t2) * 1000
 
-        # align + encode, only when the box moved (or the track is new); in the background if asked ----
+    def _encode_if_moved(self, rgb: np.ndarray, background: bool, result: LiveResult) -> np.ndarray | None:
+        """Align + encode only when the box moved (or the track is new), in the background if asked.
+
+        Returns the aligned face when one was made for this frame.
+        """
         aligned = None
         if self.track is not None and self._needs_encoding():
             if not background:
@@ -375,23 +402,22 @@ class FrameProcessor:
                 self._submit("encode", _encode_aligned, self.database, aligned[None], track_id=self._track_id,
                              box=self.track.box)
                 result.encoded = True
+        return aligned
+
+    def _enrol_frame(self, rgb: np.ndarray, aligned: np.ndarray | None, result: LiveResult) -> None:
+        """While enrolling: keep this frame's aligned face, and enrol once enough are in."""
         if self._enrol is not None and self.track is not None:
             self._enrol["faces"].append(self._aligned(rgb) if aligned is None else aligned)
         if self._enrol is not None:
             self._finish_enrolment(result)
-        t4 = time.perf_counter()
-        timings["encode"] = (t4 - t3) * 1000
 
-        # identify -----------------------------------------------------------------------------
+    def _answer(self, result: LiveResult) -> None:
+        """The face's box and who it is (or just ``τ`` when no face is followed)."""
         if self.track is not None:
             result.box = tuple(int(np.rint(v)) for v in self.track.box)  # type: ignore[assignment]
             self._identify(result)
         else:
             result.tau = self.threshold()
-        timings["identify"] = (time.perf_counter() - t4) * 1000
-        result.timings = timings
-        result.latency_ms = (time.perf_counter() - t0) * 1000
-        return result
 
     def _finish_enrolment(self, result: LiveResult) -> None:
         assert self._enrol is not None
