@@ -1,14 +1,21 @@
 """facelib: the helper package of the face recognition & neural style transfer course companion.
 
-One module per lecture idea: ``sampling`` (identity splits, pairs, triplets), ``losses`` (triplet
-loss), ``siamese``, ``verification`` (``verify``/``who_is_it``), ``face_database`` (its file format in
-``face_database_file``), ``detect``, ``evaluation``, ``encoders``, ``convnet_features`` (what ConvNets
-learn; its search pools in ``patch_pools``), ``nst`` (content/style costs) and ``style_transfer`` (with ``style_*``),
-``live`` (the webcam door; its parts in ``live_*``), ``conv_arithmetic``, ``signals``/``volumes``
-(1D/3D convolutions; their data in ``ecg``/``mri``), plus plumbing (``config``, ``device``, ``assets``,
-``archives``, ``images``, ``datasets``, ``lfw_pairs``, ``cli``). ``data`` and ``visualize`` are the old
-names, kept as re-exports. See CONTRIBUTING.md for the map.
-Sub-modules are imported on first use, so ``import facelib`` is cheap.
+Seven sub-packages, one per group of lecture ideas, each with a public face
+(``from facelib import faces`` then ``faces.verify(...)``):
+
+- :mod:`facelib.data`: photos and data sets (Olivetti, LFW, ImageNet sample), pairs and triplets;
+- :mod:`facelib.faces`: one-shot learning, Siamese networks, the triplet loss, verification and
+  recognition, the face database and the state-of-the-art encoders;
+- :mod:`facelib.style`: neural style transfer: the lecture's costs and ``stylize``;
+- :mod:`facelib.conv`: what deep ConvNets learn; 1D and 3D convolutions;
+- :mod:`facelib.live`: the happy house's live webcam door;
+- :mod:`facelib.models`: one architecture per file, each with its own preprocessing;
+- :mod:`facelib.checks`: the exercises' self-checks.
+
+Plumbing at the top: ``config`` (settings from the environment), ``device`` (CPU/GPU set-up),
+``assets`` (verified downloads), ``progress`` (progress bars), ``widgets`` (notebook controls),
+``cli`` (the ``facelib`` command) and ``classroom`` (a teacher's build of every lesson).
+CONTRIBUTING.md has the map. Sub-packages are imported on first use, so ``import facelib`` is cheap.
 """
 
 from __future__ import annotations
@@ -16,24 +23,22 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from facelib import _moved
 from facelib._quiet import quiet_environment
 
 quiet_environment()  # before anything imports TensorFlow: its C++ runtime prints at load time
+_moved.install()  # the old module paths of facelib 0.1 (facelib/_moved.py), until 0.3
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _SUBMODULES = {
-    "assets", "checks", "classroom", "cli", "config", "conv_arithmetic", "convnet_features", "data", "datasets",
-    "detect", "device", "evaluation", "face_database", "images", "losses", "models", "nst", "sampling", "siamese",
-    "signals", "verification", "visualize", "volumes", "widgets", "encoders", "style_transfer", "live", "progress",
-    "archives", "ecg", "lfw_pairs", "mri", "patch_pools", "face_database_file", "live_clip", "live_draw",
-    "live_frames", "live_loop", "live_processor", "live_widget", "style_images", "style_optim", "style_presets",
-    "encoder_cache",
+    "assets", "checks", "classroom", "cli", "config", "conv", "data", "device", "faces", "live", "models",
+    "progress", "style", "widgets",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or f"facelib.{name}" in _moved.MOVED:
         return importlib.import_module(f"facelib.{name}")
     raise AttributeError(f"module 'facelib' has no attribute {name!r}")
 
