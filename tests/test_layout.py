@@ -1,36 +1,243 @@
-"""The package's house rules: no import-time side effects outside config/device, old names still importable."""
+"""The package's shape: the folder is the map (issue 23).
+
+Read from the code's own ``ast`` (every ``import``, at module level or inside a function, under
+``TYPE_CHECKING`` too): the top level holds only plumbing and the seven sub-packages; the imports form
+no circle, between modules or between rooms; no import runs back up a layer; no private name crosses
+a room's boundary; no function is over 60 lines and no module over about 450. Also: importing a module
+changes no environment variable (outside config and device), and nothing in the repository uses a
+path of facelib 0.1 (they live only in ``facelib/_moved.py``).
+"""
 
 from __future__ import annotations
 
-import importlib
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import facelib
+from facelib import _moved
 
 REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "facelib"
+SUB_PACKAGES = {"data", "faces", "style", "conv", "live", "models", "checks"}
+PLUMBING = {"__init__", "_quiet", "_moved", "config", "device", "assets", "progress", "widgets", "cli", "classroom"}
+
+#: The floors of the house, lowest first: a room may import only from rooms on a lower floor (and from itself).
+#: Plumbing modules are rooms of their own.
+FLOORS = {
+    "_quiet": 0, "_moved": 0, "config": 0,
+    "progress": 1, "device": 1, "widgets": 1,
+    "assets": 2,
+    "data": 3,
+    "models": 4,
+    "faces": 5,
+    "style": 6, "conv": 6,
+    "live": 7, "checks": 7,
+    "classroom": 8,
+    "cli": 9,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> Iterator[tuple[str, str | None]]:
+    """``(module imported, name taken from it or None)`` for every facelib import in ``path``.
+
+    ``from facelib.faces import detect`` (a module) gives ``("facelib.faces.detect", None)``;
+    ``from facelib.faces import verify`` gives ``("facelib.faces", "verify")``; an attribute read on an
+    imported module (``detect._align``) gives ``("facelib.faces.detect", "_align")``.
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("facelib"):
+                    aliases[a.asname or a.name] = a.name
+                    yield a.name, None
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("facelib"):
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in modules:
+                    aliases[a.asname or a.name] = full
+                    yield full, None
+                else:
+                    yield node.module, a.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            yield aliases[node.value.id], node.attr
+
+
+def _room(module: str) -> str:
+    return module.split(".")[1] if "." in module else "__init__"
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {m: set() for m in modules if m != "facelib"}
+    for module, path in modules.items():
+        if module == "facelib":  # the root: every module is imported through it, it imports lazily
+            continue
+        for target, _name in _imports(path, modules):
+            if target in modules and target not in (module, "facelib"):
+                graph[module].add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node, or with a self-loop (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph.get(v, ()):
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_circle_finder_finds_a_circle():
+    """The test's own tool, on hand-made graphs: a three-module circle and a chain."""
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_top_level_holds_only_plumbing_and_the_seven_sub_packages():
+    entries = {p.stem if p.suffix == ".py" else p.name for p in PACKAGE.iterdir()
+               if p.name != "__pycache__" and not p.name.endswith(".egg-info")}
+    assert entries == PLUMBING | SUB_PACKAGES
+    for name in SUB_PACKAGES:
+        assert (PACKAGE / name / "__init__.py").is_file(), name
+        assert ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text())), f"{name}: its public face"
+
+
+def test_no_import_circle_between_modules():
+    assert _circles(_graph()) == []
+
+
+def test_no_import_circle_between_rooms_and_none_runs_back_up_a_floor():
+    graph = _graph()
+    rooms: dict[str, set[str]] = {}
+    upward = []
+    for module, targets in graph.items():
+        for target in targets:
+            a, b = _room(module), _room(target)
+            if a != b:
+                rooms.setdefault(a, set()).add(b)
+                if FLOORS[b] >= FLOORS[a]:
+                    upward.append(f"{module} -> {target}")
+    assert set(FLOORS) == {_room(m) for m in graph}, "every room has a floor"
+    assert _circles(rooms) == []
+    assert upward == []
+
+
+def test_no_private_name_crosses_a_rooms_boundary():
+    """Inside one sub-package, ``_x`` shared between its files is fine; across rooms only public names."""
+    modules = _modules()
+    crossing = []
+    for module, path in modules.items():
+        for target, name in _imports(path, modules):
+            if name and name.startswith("_") and not name.startswith("__") and _room(target) != _room(module):
+                crossing.append(f"{module} uses {target}.{name}")
+    assert crossing == []
+
+
+def test_the_checks_find_an_import_up_a_floor_and_a_private_crossing(tmp_path, monkeypatch):
+    """The two tests above, on a hand-made package: a model that imports a lesson's private name."""
+    fake = tmp_path / "facelib"
+    (fake / "models").mkdir(parents=True)
+    (fake / "faces").mkdir()
+    for f in ("__init__.py", "models/__init__.py", "faces/__init__.py"):
+        (fake / f).write_text("")
+    (fake / "faces" / "detect.py").write_text("from facelib.models import small\n")
+    (fake / "models" / "small.py").write_text("from facelib.faces.detect import _align\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    modules = _modules()
+    assert set(_imports(modules["facelib.models.small"], modules)) == {("facelib.faces.detect", "_align")}
+    assert _circles(_graph()) == [["facelib.faces.detect", "facelib.models.small"]]
+
+
+def test_each_sub_package_face_offers_what_its_all_says():
+    import importlib
+
+    for name in SUB_PACKAGES - {"models", "checks"}:
+        face = importlib.import_module(f"facelib.{name}")
+        assert [n for n in face.__all__ if not hasattr(face, n)] == [], name
+        assert len(set(face.__all__)) == len(face.__all__), name
+
+
+def test_no_function_is_over_60_lines():
+    """One idea per function too: a long one reads as a few named steps (issue 23)."""
+    long = {}
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > 60:
+                    long[f"{module}.{node.name}"] = n
+    assert long == {}
+
+
+def test_no_module_is_over_about_450_lines():
+    """CONTRIBUTING's house rule (issue 11): past about 450 lines a module holds more than one idea."""
+    long = {str(f.relative_to(PACKAGE)): n for f in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(f.read_text().splitlines())) > 460}
+    assert long == {}, f"split these modules along the lecture's ideas: {long}"
+
+
 # config reads the environment and device silences TensorFlow before importing it: their job.
 # The package itself (facelib/__init__.py) sets TensorFlow's quiet start-up defaults (facelib._quiet, issue 15)
 # before any sub-module loads: imported first, outside the measurement.
-_ALLOWED = {"config", "device"}
+_ALLOWED = {"facelib", "facelib.config", "facelib.device"}
 
 
 def test_importing_a_module_changes_no_environment_variable():
-    modules = sorted(facelib._SUBMODULES - _ALLOWED) + ["models.inception_resnet", "models.small", "models.vgg"]
+    modules = sorted(set(_modules()) - _ALLOWED)
     script = (
         "import importlib, json, os, sys\n"
         # third-party libraries set their own variables when imported (TF2_BEHAVIOR, KMP_...): not ours
-        "import h5py, keras, matplotlib, PIL.Image, sklearn, tensorflow, tqdm\n"
+        "import anywidget, h5py, keras, matplotlib, PIL.Image, sklearn, tensorflow, tqdm\n"
         "import facelib\n"
         "changed = {}\n"
         f"for name in {modules!r}:\n"
         "    before = dict(os.environ)\n"
-        "    importlib.import_module('facelib.' + name)\n"
+        "    importlib.import_module(name)\n"
         "    diff = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))\n"
         "    if diff:\n"
         "        changed[name] = diff\n"
@@ -43,83 +250,31 @@ def test_importing_a_module_changes_no_environment_variable():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
 
 
-# Issue 11 (one idea per module): where a module was split, the old module re-exports every moved
-# public name (the same object, listed in its __all__), so `from facelib.live import X` keeps working.
-_MOVED = {
-    "live": {
-        "live_frames": ["FRAME_SIZE", "TrackState", "decode_frame", "encode_jpeg", "ncc_track"],
-        "live_processor": ["FrameProcessor", "LiveResult"],
-        "live_loop": ["LatestFrame", "LiveLoop"],
-        "live_draw": ["door_picture", "draw"],
-        "live_clip": ["clip_frames", "lfw_photo", "make_clip", "write_y4m"],
-    },
-    "face_database": {
-        "face_database_file": ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE",
-                               "FaceDatabaseWarning", "check_threshold"],
-    },
-    "encoders": {
-        "encoder_cache": ["Detection", "detect_photos"],
-        "detect": ["CENTRE_FRACTION", "centre_keypoints", "warp_to_template"],
-    },
-}
+_OLD = "|".join(sorted((m.split(".")[1] for m in _moved.MOVED), key=len, reverse=True))
+_OLD_PATH = re.compile(rf"\bfacelib\.(?:{_OLD})\b(?![\w/])|from facelib import [^\n]*\b(?:{_OLD})\b|"
+                       rf"\bfacelib/(?:{_OLD})\.py\b")
 
 
-@pytest.mark.parametrize("old, new, name", [(old, new, name) for old, homes in _MOVED.items()
-                                            for new, names in homes.items() for name in names])
-def test_a_moved_name_is_re_exported_by_its_old_module(old, new, name):
-    old_module = importlib.import_module(f"facelib.{old}")
-    new_module = importlib.import_module(f"facelib.{new}")
-    assert name in new_module.__all__ and name in old_module.__all__
-    assert getattr(old_module, name) is getattr(new_module, name)
+def test_nothing_in_the_repository_uses_an_old_path():
+    """Lessons, package, tests, bench, tools, README and CONTRIBUTING use the new paths; the old ones live
+    only in facelib/_moved.py (and in the test of that table)."""
+    files = [*PACKAGE.rglob("*.py"), *(REPO / "tests").rglob("*.py"), *(REPO / "bench").glob("*.py"),
+             *(REPO / "tools").glob("*.py"), *(REPO / "notebooks").glob("*.ipynb"), REPO / "README.md",
+             REPO / "CONTRIBUTING.md", *(REPO / "docs").glob("*.md")]
+    skip = {PACKAGE / "_moved.py", REPO / "tests" / "test_moved.py", Path(__file__)}
+    found = [f"{f.relative_to(REPO)}: {m.group(0)}" for f in files if f not in skip
+             for m in _OLD_PATH.finditer(f.read_text())]
+    assert found == []
+    assert _OLD_PATH.search("from facelib.verification import verify")
+    assert _OLD_PATH.search("from facelib import data, evaluation")
+    assert not _OLD_PATH.search("from facelib.faces.verification import verify")
+    assert not _OLD_PATH.search("facelib.live.door()")
 
 
-def test_the_split_modules_keep_every_public_name_they_had():
-    """The public module-level names of facelib.live, face_database and encoders before the split (issue 11)."""
-    from facelib import encoders, face_database, live
-
-    before = {
-        live: ["FRAME_SIZE", "FrameProcessor", "LatestFrame", "LiveLoop", "LiveResult", "TrackState", "clip_frames",
-               "decode_frame", "demo_database", "door", "door_picture", "draw", "encode_jpeg", "lfw_photo",
-               "make_clip", "ncc_track", "static_demo", "write_y4m"],
-        face_database: ["ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE", "FaceDatabase",
-                        "FaceDatabaseWarning", "check_threshold"],
-        encoders: ["ENCODERS", "Detection", "Encoder", "FusedEncoder", "NetworkEncoder", "centre_keypoints",
-                   "detect_photos", "load", "warp_to_template", "CENTRE_FRACTION", "THRESHOLDS", "FUSION_WEIGHTS",
-                   "DLIB_ALIGNMENTS"],
-    }
-    for module, names in before.items():
-        assert [n for n in names if not hasattr(module, n)] == [], module.__name__
-        assert set(names) <= set(module.__all__), module.__name__
-
-
-# Issue 11 ("one idea per module"): names that moved out of a module, and where they live now.
-MOVED = {
-    ("volumes", "mri"): ("MNI152", "MNI152_SHAPE", "TISSUES", "load_mni152", "tissue_labels", "add_scan_noise",
-                         "slab_split", "sample_patches", "centre_slices"),
-    ("signals", "ecg"): ("ECGRecord", "load_mitbih_record", "load_electrocardiogram", "bandpass", "time_split"),
-    ("convnet_features", "patch_pools"): ("imagenet_pool", "patch_pool"),
-    ("visualize", "patch_pools"): ("imagenet_pool", "patch_pool"),
-    ("datasets", "lfw_pairs"): ("LFWPairs", "PairSet", "lfw_pairs"),
-}
-
-
-def test_moved_names_are_re_exported_by_their_old_module_and_documented():
-    import importlib
-
-    for (old_name, new_name), names in MOVED.items():
-        old = importlib.import_module(f"facelib.{old_name}")
-        new = getattr(facelib, new_name)  # a package sub-module, imported on first use
-        assert new is importlib.import_module(f"facelib.{new_name}")
-        assert f"facelib.{new_name}" in old.__doc__, f"{old_name}'s docstring should say what moved to {new_name}"
-        assert [n for n in old.__all__ if not hasattr(old, n)] == [], f"{old_name}.__all__ names what it lacks"
-        for name in names:
-            assert getattr(old, name) is getattr(new, name), f"{old_name}.{name}"
-            assert name in old.__all__ and name in new.__all__, f"{old_name}.{name}"
-
-
-def test_no_module_is_over_about_450_lines():
-    """CONTRIBUTING's house rule (issue 11): past about 450 lines a module holds more than one idea."""
-    package = Path(facelib.__file__).parent
-    long = {str(f.relative_to(package)): n for f in sorted(package.rglob("*.py"))
-            if (n := len(f.read_text().splitlines())) > 460}
-    assert long == {}, f"split these modules along the lecture's ideas: {long}"
+def test_import_facelib_stays_cheap():
+    """``import facelib`` loads no sub-package (they load on first use) and no TensorFlow."""
+    script = "import sys, facelib; print(sorted(m for m in sys.modules if m.startswith(('facelib.', 'tensorflow'))))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert json.loads(out.stdout.strip().replace("'", '"')) == ["facelib._moved", "facelib._quiet"]
+    assert facelib.__version__ == "0.2.0"
