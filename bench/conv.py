@@ -5,19 +5,19 @@
 
 Everything is seeded (seed 0), trained from scratch in this run, and measured on held-out data:
 
-1. ECG beat detection (``facelib.signals``): the Conv1D detector trained on the first 80 % of
+1. ECG beat detection (``facelib.conv.signals``): the Conv1D detector trained on the first 80 % of
    MIT-BIH record 100, slid over the last 20 % (6 min, 458 beats); a found beat is correct within
    ±50 ms of an annotation (one-to-one). Target F1 ≥ 0.98. Precision and recall are printed too.
-2. Brain tissue (``facelib.volumes``): 7×7×7 patches of the MNI152 T1 with scan noise σ = 0.15,
+2. Brain tissue (``facelib.conv.volumes``): 7×7×7 patches of the MNI152 T1 with scan noise σ = 0.15,
    label = tissue at the centre (other / grey / white), classes balanced; test patches from a
    held-out coronal slab (y in [0.45, 0.65) of the grid). Conv3D target ≥ 90 %, and above the
    2D baseline (the same network with Conv2D on the centre slice): ratio 3D / 2D > 1.
    The one-voxel rule (thresholds on the centre voxel) is printed for reference.
-3. Spheres vs tubes (``facelib.volumes``): a small sphere or a short tube along the slice axis
+3. Spheres vs tubes (``facelib.conv.volumes``): a small sphere or a short tube along the slice axis
    placed into the noisy T1 (9×9×9 patches, held-out slab); both have the same centre slice, so the
    2D centre-slice model sits near chance (target ≤ 60 %) and Conv3D must see the third axis
    (target ≥ 90 %).
-4. Video direction (``facelib.volumes``): 8×16×16 clips of a moving square, 4 directions.
+4. Video direction (``facelib.conv.volumes``): 8×16×16 clips of a moving square, 4 directions.
    Conv3D target ≥ 95 %, above the frame-wise Conv2D (features averaged over time): ratio > 1.
 """
 
@@ -33,12 +33,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from report import record  # bench/report.py: this script's folder is on sys.path
 
-from facelib import device, signals, volumes
+from facelib import conv, device
 
 BENCH = "conv"
 
 
-def _first_seconds(rec: signals.ECGRecord, seconds: float) -> signals.ECGRecord:
+def _first_seconds(rec: conv.ECGRecord, seconds: float) -> conv.ECGRecord:
     n = int(seconds * rec.fs)
     beats = rec.beat_samples < n
     windows = (rec.window_centers >= 128) & (rec.window_centers < n - 128)
@@ -60,14 +60,14 @@ def main() -> int:
 
     # 1. ECG beat detection on the held-out last 20 % of record 100
     t = time.perf_counter()
-    rec = signals.load_mitbih_record()
+    rec = conv.load_mitbih_record()
     if q:  # smoke run: the first 3 minutes of the record
         rec = _first_seconds(rec, 180)
-    model, info = signals.train_beat_detector(rec, epochs=1 if q else 8, copies=1 if q else 3, seed=0)
+    model, info = conv.train_beat_detector(rec, epochs=1 if q else 8, copies=1 if q else 3, seed=0)
     cut = info["cut"]
-    found = signals.detect_beats(rec.signal[cut:], model, rec.fs)
+    found = conv.detect_beats(rec.signal[cut:], model, rec.fs)
     true = rec.beat_samples[rec.beat_samples >= cut] - cut
-    m = signals.match_beats(true, found, rec.fs, tolerance_s=0.05)
+    m = conv.match_beats(true, found, rec.fs, tolerance_s=0.05)
     print(f"ECG: {info['n_train']} training windows; held-out {len(true)} beats, found {len(found)} "
           f"(TP {m.tp}, FP {m.fp}, FN {m.fn}); {time.perf_counter() - t:.0f} s", flush=True)
     rows.append(record(BENCH, "ECG beats, held-out 20 %: F1 (±50 ms)", "≥ 0.98", m.f1, ok=m.f1 >= 0.98))
@@ -76,10 +76,10 @@ def main() -> int:
 
     # 2. Tissue classification on a held-out slab
     t = time.perf_counter()
-    brain = volumes.load_mni152()  # one copy of the T1 and tissue maps for experiments 2 and 3
-    tissue = volumes.run_tissue_experiment(brain, n_train_per_class=100 if q else 5000,
-                                           n_test_per_class=50 if q else 1000, size=7, noise=0.15,
-                                           epochs=1 if q else 8, seed=0)
+    brain = conv.load_mni152()  # one copy of the T1 and tissue maps for experiments 2 and 3
+    tissue = conv.run_tissue_experiment(brain, n_train_per_class=100 if q else 5000,
+                                        n_test_per_class=50 if q else 1000, size=7, noise=0.15,
+                                        epochs=1 if q else 8, seed=0)
     print(f"tissue: {tissue['n_train']} training / {tissue['n_test']} held-out patches; "
           f"{time.perf_counter() - t:.0f} s", flush=True)
     a3, a2 = tissue["acc_3d"], tissue["acc_2d"]
@@ -91,8 +91,8 @@ def main() -> int:
 
     # 3. Spheres vs tubes: only the third axis tells them apart
     t = time.perf_counter()
-    shapes = volumes.run_shape_experiment(brain, n_train_per_class=150 if q else 2000,
-                                          n_test_per_class=100 if q else 500, epochs=1 if q else 6, seed=0)
+    shapes = conv.run_shape_experiment(brain, n_train_per_class=150 if q else 2000,
+                                       n_test_per_class=100 if q else 500, epochs=1 if q else 6, seed=0)
     print(f"spheres vs tubes: {shapes['n_train']} training / {shapes['n_test']} held-out patches; "
           f"{time.perf_counter() - t:.0f} s", flush=True)
     s3, s2 = shapes["acc_3d"], shapes["acc_2d"]
@@ -104,8 +104,8 @@ def main() -> int:
 
     # 4. Video direction
     t = time.perf_counter()
-    video = volumes.run_video_experiment(n_train=64 if q else 2000, n_test=32 if q else 500, epochs=1 if q else 8,
-                                         seed=0)
+    video = conv.run_video_experiment(n_train=64 if q else 2000, n_test=32 if q else 500, epochs=1 if q else 8,
+                                      seed=0)
     print(f"video: {time.perf_counter() - t:.0f} s", flush=True)
     v3, v2 = video["acc_3d"], video["acc_2d"]
     rows.append(record(BENCH, "video direction: Conv3D accuracy", "≥ 95 %", 100 * v3, unit=" %", ok=v3 >= 0.95))

@@ -5,7 +5,7 @@
 
 Measures what the API does, each after a warm-up:
 
-- batch 32, ``facelib.verification.encode_faces`` (a ``tf.function`` over ``model(x, training=False)``),
+- batch 32, ``facelib.faces.encode_faces`` (a ``tf.function`` over ``model(x, training=False)``),
   float32 and — where the CPU has AVX-512 BF16/AMX — a ``mixed_bfloat16`` model
   (``facenet(policy="mixed_bfloat16")``); targets ≥ 60 images/s (best available precision);
 - batch 32 through ``model.predict`` (Keras' own loop) for comparison;
@@ -27,10 +27,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from report import record  # bench/report.py: this script's folder is on sys.path
 
-from facelib import assets, device, images
-from facelib.face_database import FaceDatabase
-from facelib.models.inception_resnet import facenet, preprocess
-from facelib.verification import course_image, default_model, encode_faces, img_to_encoding
+from facelib import assets, device
+from facelib.data import read_image
+from facelib.faces import FaceDatabase, course_image, default_model, encode_faces, img_to_encoding
+from facelib.models import facenet
+from facelib.models.facenet_input import preprocess
 
 
 def rate(fn, n_images: int, repeats: int) -> float:
@@ -84,7 +85,7 @@ def main() -> int:
                  rate(lambda: [f32.predict(preprocess(im[None]), verbose=0) for im in few], len(few), 1), None))
     db = FaceDatabase(f32)
     db.add("someone", [paths[0]], progress=False)
-    photos = [images.read_image(p) for p in paths[10:12 if args.quick else 18]]
+    photos = [read_image(p) for p in paths[10:12 if args.quick else 18]]
     rows.append(("one photo at a time, FaceDatabase.identify (MTCNN + align + encode)", "(info)",
                  rate(lambda: [db.identify(p) for p in photos], len(photos), 1), None))
 

@@ -5,7 +5,7 @@
     python bench/lfw.py --quick              # a smoke run: 40 + 40 pairs, no targets
     python bench/lfw.py --alignment landmarks   # dlib's chips from predicted dlib landmarks
 
-Encoders (:func:`facelib.encoders.load`): ``facenet`` with the course's preprocessing (RGB/255)
+Encoders (:func:`facelib.faces.encoders.load`): ``facenet`` with the course's preprocessing (RGB/255)
 and with ``standardize`` (prewhiten, what the weights were trained with); ``dlib`` (the Keras port
 of dlib's ResNet on 150×150 chips aligned from MTCNN's keypoints, by ``--alignment``: ``template``,
 the default, or ``landmarks``); ``facenet+dlib`` (both unit encodings side by side, weighted by
@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 from report import record
 
-from facelib import encoders, evaluation
-from facelib.datasets import LFWPairs, PairSet, lfw_pairs
+from facelib import faces
+from facelib.data import LFWPairs, PairSet, lfw_pairs
 
 #: (encoder, preprocessing) rows of the table; each is run with flip off and on.
 CONFIGS = (("facenet", "standardize"), ("dlib", None), ("facenet+dlib", "standardize"), ("facenet", "course"))
@@ -50,20 +50,20 @@ CHUNK = 128
 
 def tar_at_far(d: np.ndarray, same: np.ndarray, far: float = 1e-3) -> float:
     """True-accept rate at the loosest threshold whose false-accept rate is ≤ ``far``."""
-    fpr, tpr, _ = evaluation.roc_curve(d, same)
+    fpr, tpr, _ = faces.roc_curve(d, same)
     ok = fpr <= far
     return float(tpr[ok].max()) if ok.any() else 0.0
 
 
 def eer_threshold(d: np.ndarray, same: np.ndarray) -> float:
     """τ where false accepts equal false rejects on these pairs (``d <= τ`` ⇒ same)."""
-    return evaluation.equal_error_rate(d, same)[1]
+    return faces.equal_error_rate(d, same)[1]
 
 
 def encode_all(name: str, pre: str | None, flip: bool, photos: list[Path],
                alignment: str = "template") -> tuple[dict[Path, np.ndarray], int]:
     """Cached encodings of every photo → ``({path: encoding}, photos without a face)``."""
-    enc = encoders.load(name, preprocessing=pre, flip=flip, alignment=alignment)
+    enc = faces.encoders.load(name, preprocessing=pre, flip=flip, alignment=alignment)
     out: dict[Path, np.ndarray] = {}
     missing = 0
     for s in range(0, len(photos), CHUNK):
@@ -85,7 +85,7 @@ def distances(pairs: PairSet, emb: dict[Path, np.ndarray]) -> np.ndarray:
 
 def photos_per_second(name: str, pre: str | None, photos: list[Path], alignment: str = "template") -> float:
     """End-to-end throughput on uncached photos (MTCNN + alignment + networks, flip on)."""
-    enc = encoders.load(name, preprocessing=pre, flip=True, alignment=alignment)
+    enc = faces.encoders.load(name, preprocessing=pre, flip=True, alignment=alignment)
     enc.encode_photos(photos[:1], on_no_face="centre")  # warm-up: builds and traces the network(s)
     t0 = time.perf_counter()
     enc.encode_photos(photos, on_no_face="centre")
@@ -111,10 +111,10 @@ def view1_rows(v1: LFWPairs, quick: bool, train_pairs: int | None = None,
             emb, missing = encode_all(name, pre, flip, photos, alignment)
             d_tr, d_te = distances(train, emb), distances(test, emb)
             tau = eer_threshold(d_tr, train.same)
-            acc = evaluation.verification_accuracy(d_te, test.same, tau)
-            fpr, tpr, _ = evaluation.roc_curve(d_te, test.same)
+            acc = faces.verification_accuracy(d_te, test.same, tau)
+            fpr, tpr, _ = faces.roc_curve(d_te, test.same)
             rows.append(dict(view=1, encoder=name, pre=pre or "dlib", flip=flip, acc=acc,
-                             std=float(np.sqrt(acc * (1 - acc) / len(test))), auc=evaluation.auc(fpr, tpr),
+                             std=float(np.sqrt(acc * (1 - acc) / len(test))), auc=faces.auc(fpr, tpr),
                              tar=tar_at_far(d_te, test.same), tau=tau, missing=missing, photos=len(photos)))
             print_row(rows[-1])
     return rows
@@ -146,12 +146,12 @@ def view2_rows(v2: LFWPairs, quick: bool, alignment: str = "template") -> list[d
                 d_tr = np.concatenate([d for j, d in enumerate(ds) if j != k])
                 s_tr = np.concatenate([g.same for j, g in enumerate(folds) if j != k])
                 tau = eer_threshold(d_tr, s_tr)
-                accs.append(evaluation.verification_accuracy(ds[k], f.same, tau))
+                accs.append(faces.verification_accuracy(ds[k], f.same, tau))
                 taus.append(tau)
             d_all, s_all = np.concatenate(ds), np.concatenate([f.same for f in folds])
-            fpr, tpr, _ = evaluation.roc_curve(d_all, s_all)
+            fpr, tpr, _ = faces.roc_curve(d_all, s_all)
             rows.append(dict(view=2, encoder=name, pre=pre or "dlib", flip=flip, acc=float(np.mean(accs)),
-                             std=float(np.std(accs)), auc=evaluation.auc(fpr, tpr), tar=tar_at_far(d_all, s_all),
+                             std=float(np.std(accs)), auc=faces.auc(fpr, tpr), tar=tar_at_far(d_all, s_all),
                              tau=float(np.mean(taus)), missing=missing, photos=len(photos)))
             print_row(rows[-1])
     return rows
@@ -166,12 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-pairs", type=int, default=None,
                     help="choose View 1's τ on this many DevTrain pairs (half same, half different) "
                          "instead of all 2,200")
-    ap.add_argument("--alignment", choices=encoders.DLIB_ALIGNMENTS, default="template",
-                    help="how dlib's chip is cut from MTCNN's keypoints (encoders.DLIB_ALIGNMENTS)")
+    ap.add_argument("--alignment", choices=faces.encoders.DLIB_ALIGNMENTS, default="template",
+                    help="how dlib's chip is cut from MTCNN's keypoints (faces.encoders.DLIB_ALIGNMENTS)")
     args = ap.parse_args(argv)
 
     v1 = lfw_pairs(1)
-    weights = encoders.FUSION_WEIGHTS[f"facenet+dlib/{args.alignment}"]
+    weights = faces.encoders.FUSION_WEIGHTS[f"facenet+dlib/{args.alignment}"]
     print(f"dlib chips: {args.alignment} alignment; fused d² = {weights[0]:.2f}·d_facenet² + "
           f"{weights[1]:.2f}·d_dlib²")
     print(HEADER)

@@ -32,9 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 from report import record
 
-from facelib import detect, live
-from facelib.evaluation import accepts
-from facelib.verification import encode_faces, nearest_person
+from facelib import faces, live
 
 
 class NaiveProcessor:
@@ -47,11 +45,11 @@ class NaiveProcessor:
         t0 = time.perf_counter()
         rgb = live.decode_frame(data)
         r = live.LiveResult(seq=seq, width=rgb.shape[1], height=rgb.shape[0], tau=self.database.effective_threshold())
-        face = detect.main_face(detect.detect_faces(rgb), rgb.shape)
+        face = faces.main_face(faces.detect_faces(rgb), rgb.shape)
         if face is not None:
-            enc = encode_faces(detect.align(rgb, face)[None], self.database.model, progress=False)
-            r.distance, r.nearest = nearest_person(enc[0], self.database.as_dict())
-            r.door_open = bool(accepts(r.distance, r.tau))
+            enc = faces.encode_faces(faces.align(rgb, face)[None], self.database.model, progress=False)
+            r.distance, r.nearest = faces.nearest_person(enc[0], self.database.as_dict())
+            r.door_open = bool(faces.accepts(r.distance, r.tau))
             r.name = r.nearest if r.door_open else None
             r.box = face.box
             r.encoded = True

@@ -1,4 +1,4 @@
-"""Benchmark of neural style transfer: `facelib.nst.stylize` against the course's own loop.
+"""Benchmark of neural style transfer: `facelib.style.stylize` against the course's own loop.
 
     python bench/nst.py                    # everything (time to quality: the course loop's 500 steps
                                            # at 256 px alone take ~5 min on 2 quiet cores)
@@ -60,9 +60,9 @@ import keras  # noqa: E402
 import skimage.data  # noqa: E402
 from report import record  # noqa: E402
 
-from facelib import assets, device, nst  # noqa: E402
-from facelib import images as data  # noqa: E402
+from facelib import assets, data, device  # noqa: E402
 from facelib.models.vgg import load_vgg19_weights  # noqa: E402
+from facelib.style import PRESETS, evaluate_costs, face_weights, prepare_image, stylize  # noqa: E402
 
 STYLE_LAYERS = [("block1_conv1", 0.2), ("block2_conv1", 0.2), ("block3_conv1", 0.2), ("block4_conv1", 0.2),
                 ("block5_conv1", 0.2)]
@@ -141,22 +141,22 @@ def step_time(times: list[float]) -> float:
 
 
 def bench_size(content: np.ndarray, style: np.ndarray, size: int, steps: int, variants: list[tuple[str, dict]]) -> None:
-    C = nst.prepare_image(content, size)
-    S = nst.prepare_image(style, size, like=C.shape[1:3])
+    C = prepare_image(content, size)
+    S = prepare_image(style, size, like=C.shape[1:3])
     # the course's start: content + uniform noise in [-0.25, 0.25], clipped; the same for every run
     G0 = np.clip(C + np.random.default_rng(0).uniform(-0.25, 0.25, C.shape), 0, 1).astype(np.float32)
     img_base, times = course_loop(C, S, G0, steps)
     base = step_time(times)
-    costs = nst.evaluate_costs(img_base, C[0], S[0], preset="course", precision="float32")
+    costs = evaluate_costs(img_base, C[0], S[0], preset="course", precision="float32")
     print(f"\n{size} px ({C.shape[2]}x{C.shape[1]}), {steps} steps from the same noisy content image")
     print(f"  {'run':<34} {'s/step':>7} {'ratio':>6} {'final J':>10} {'J_content':>10} {'J_style':>10}")
     print(f"  {'course loop (float32, baseline)':<34} {base:7.3f} {1.0:6.2f} {costs['total']:10.4g} "
           f"{costs['content']:10.4g} {costs['style']:10.4g}")
     for label, kw in variants:
         # stylize's own "content+noise" start draws the same noise (seed 0) as G0 above
-        img, hist = nst.stylize(C[0], S[0], preset="course", size=size, steps=steps, seed=0, **kw)
+        img, hist = stylize(C[0], S[0], preset="course", size=size, steps=steps, seed=0, **kw)
         t = step_time(list(np.diff([0.0] + hist["time"])))
-        c = nst.evaluate_costs(img, C[0], S[0], preset="course", precision="float32")
+        c = evaluate_costs(img, C[0], S[0], preset="course", precision="float32")
         print(f"  {label:<34} {t:7.3f} {t / base:6.2f} {c['total']:10.4g} {c['content']:10.4g} {c['style']:10.4g}")
         same_quality = abs(c["total"] - costs["total"]) <= 0.02 * costs["total"]
         scored = size >= 256 and "(default)" in label  # the target is for what stylize does by default
@@ -168,12 +168,12 @@ def bench_size(content: np.ndarray, style: np.ndarray, size: int, steps: int, va
 
 def bench_classroom(content: np.ndarray, style: np.ndarray, out: Path) -> None:
     t = time.perf_counter()
-    img, hist = nst.stylize(content, style, preset="classroom", size=256)
+    img, hist = stylize(content, style, preset="classroom", size=256)
     took = time.perf_counter() - t
-    start = nst.evaluate_costs(nst.prepare_image(content, 256)[0], content, style, preset="classroom")
-    end = nst.evaluate_costs(img, content, style, preset="classroom")
+    start = evaluate_costs(prepare_image(content, 256)[0], content, style, preset="classroom")
+    end = evaluate_costs(img, content, style, preset="classroom")
     data.save_image(out, img)
-    p = nst.PRESETS["classroom"]
+    p = PRESETS["classroom"]
     print(f"\nclassroom preset, 256-px photo ({img.shape[1]}x{img.shape[0]}): {p.coarse_steps} steps at "
           f"{max(16, p.size // 2)} px + {p.steps} at {p.size} px, Adam {p.learning_rate}, caffe inputs, "
           f"content {p.content_layer}, precision auto")
@@ -189,14 +189,14 @@ def bench_classroom(content: np.ndarray, style: np.ndarray, out: Path) -> None:
 def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_steps: int,
                     recipes: list[dict], out: Path) -> None:
     """Part 0: wall time to the course loop's final cost, course loop and stylize side by side."""
-    C = nst.prepare_image(content, size)
-    S = nst.prepare_image(style, size, like=C.shape[1:3])
+    C = prepare_image(content, size)
+    S = prepare_image(style, size, like=C.shape[1:3])
     G0 = np.clip(C + np.random.default_rng(0).uniform(-0.25, 0.25, C.shape), 0, 1).astype(np.float32)
     print(f"\ntime to quality at {size} px: the course loop, {course_steps} Adam steps (float32) ...", flush=True)
     img_base, times = course_loop(C, S, G0, course_steps)
     course_costs = list(course_loop.costs)  # type: ignore[attr-defined]
     course_t = list(np.cumsum(times))
-    final = nst.evaluate_costs(img_base, C[0], S[0], preset="course", precision="float32")
+    final = evaluate_costs(img_base, C[0], S[0], preset="course", precision="float32")
     target = final["total"]
     print(f"  course loop: {course_t[-1]:.1f} s, J_{course_steps} = {target:.5g} (TV {final['tv']:.4f})", flush=True)
 
@@ -211,11 +211,11 @@ def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_st
                 seen["near"].append((time.perf_counter() - seen["start"], step, image.copy()))
 
         seen["start"] = time.perf_counter()
-        img, hist = nst.stylize(C[0], S[0], "course", size=size, callback=watch, callback_every=1, **recipe)
+        img, hist = stylize(C[0], S[0], "course", size=size, callback=watch, callback_every=1, **recipe)
         # history times count from stylize's own start (after the model is built, as the course loop's)
         offset = time.perf_counter() - seen["start"] - hist["seconds"][0]
         for t, step, image in seen["near"]:
-            check = nst.evaluate_costs(image, C[0], S[0], preset="course", precision="float32")
+            check = evaluate_costs(image, C[0], S[0], preset="course", precision="float32")
             if check["total"] <= target:
                 seen["time"], seen["step"], seen["tv"] = t, step, check["tv"]
                 break
@@ -273,7 +273,7 @@ def time_to_quality(content: np.ndarray, style: np.ndarray, size: int, course_st
 def bench_large(content: np.ndarray, style: np.ndarray, size: int, steps: int) -> None:
     """Part 1L: a large output through coarse-to-fine, with the process's peak memory."""
     t = time.perf_counter()
-    img, hist = nst.stylize(content, style, "classroom", size=size, steps=steps, coarse_steps=0)
+    img, hist = stylize(content, style, "classroom", size=size, steps=steps, coarse_steps=0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
     levels = sorted(set(hist["size"]))
     print(f"\nlarge image: {img.shape[1]}x{img.shape[0]} through levels {levels} in {time.perf_counter() - t:.0f} s; "
@@ -299,15 +299,14 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
     """Part 1P: do stylised portraits keep their face? (what `facelib stylize` does by default for a face)
 
     Each photo is stylised as ``facelib stylize PHOTO PAINTING`` does (its own size, the ``auto``
-    preset: ``portrait`` with :func:`facelib.nst.face_weights` when a face is found, else
+    preset: ``portrait`` with :func:`facelib.style.face_weights` when a face is found, else
     ``classroom``); the identity check is facelib's FaceNet pipeline (``encoders.load("facenet")``:
     MTCNN, alignment, standardize, flip) with its calibrated τ. ``side``, ``steps`` and
     ``coarse_steps`` shrink the run for ``--quick`` only.
     """
-    from facelib import encoders
-    from facelib.detect import NoFaceFoundError
+    from facelib import faces
 
-    encoder = encoders.load("facenet")
+    encoder = faces.encoders.load("facenet")
     threshold = encoder.threshold
     photos = _lfw_portraits(n)
     kept, drops, found, dists = 0, [], 0, []
@@ -315,19 +314,19 @@ def bench_portraits(style: np.ndarray, n: int, steps: int | None, side: int | No
     for path in photos:
         photo = data.read_image(path)
         if side is not None:
-            photo = data.to_rgb_uint8(nst.prepare_image(photo, side)[0])
-        weights = nst.face_weights(photo)                       # the CLI's default for a photo with a face
+            photo = data.to_rgb_uint8(prepare_image(photo, side)[0])
+        weights = face_weights(photo)                       # the CLI's default for a photo with a face
         preset = "portrait" if weights is not None else "classroom"
-        img, _ = nst.stylize(photo, style, preset, size=max(photo.shape[:2]), steps=steps,
-                             coarse_steps=coarse_steps, content_weights=weights)
-        start = nst.evaluate_costs(nst.prepare_image(photo, max(img.shape[:2]))[0], photo, style, preset=preset)
-        end = nst.evaluate_costs(img, photo, style, preset=preset)
+        img, _ = stylize(photo, style, preset, size=max(photo.shape[:2]), steps=steps,
+                         coarse_steps=coarse_steps, content_weights=weights)
+        start = evaluate_costs(prepare_image(photo, max(img.shape[:2]))[0], photo, style, preset=preset)
+        end = evaluate_costs(img, photo, style, preset=preset)
         drops.append(start["style"] / end["style"])
         stylised = data.to_rgb_uint8(img)
         e1 = encoder.encode_photos([photo])
         try:
             e2 = encoder.encode_photos([stylised])
-        except NoFaceFoundError:  # no face found in the stylised image: identity lost
+        except faces.NoFaceFoundError:  # no face found in the stylised image: identity lost
             print(f"  {path.name}: preset {preset}, LOST (no face found in the stylised image), style cost "
                   f"{drops[-1]:.0f}x lower", flush=True)
             continue

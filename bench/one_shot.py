@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 from report import record  # bench/report.py: this script's folder is on sys.path
 
-from facelib import datasets, device, evaluation, losses, sampling, siamese
+from facelib import data, device, faces
 from facelib.models import small_embedding_net
 
 TARGET = 0.90
@@ -57,9 +57,9 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 def load(seed: int):
-    faces = datasets.load_olivetti()
-    x = tf.image.resize(faces.images, (SIZE, SIZE), method="area").numpy()
-    return sampling.split_by_identity(x, faces.labels, n_test_people=10, seed=seed)
+    olivetti = data.load_olivetti()
+    x = tf.image.resize(olivetti.images, (SIZE, SIZE), method="area").numpy()
+    return data.split_by_identity(x, olivetti.labels, n_test_people=10, seed=seed)
 
 
 def train(strategy: str, x_train, y_train, steps: int, budget: float, seed: int):
@@ -68,15 +68,15 @@ def train(strategy: str, x_train, y_train, steps: int, budget: float, seed: int)
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps, alpha=0.02)
     timer = TimeBudget(budget)
     if strategy == "random":
-        model = siamese.SiameseNetwork(encoder, loss="triplet", margin=MARGIN)
+        model = faces.SiameseNetwork(encoder, loss="triplet", margin=MARGIN)
         model.compile(optimizer=keras.optimizers.Adam(schedule))
-        stream = sampling.triplet_dataset(x_train, y_train, batch_size=(P * K + 2) // 3, seed=seed,
-                                          augment=sampling.random_flip_shift)
+        stream = data.triplet_dataset(x_train, y_train, batch_size=(P * K + 2) // 3, seed=seed,
+                                      augment=data.random_flip_shift)
     else:
         mining = {"batch-all": "all", "batch-hard": "hard", "semi-hard": "semi-hard"}[strategy]
         model = encoder
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses.TripletMiningLoss(mining, MARGIN))
-        stream = sampling.pk_dataset(x_train, y_train, P=P, K=K, seed=seed, augment=sampling.random_flip_shift)
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=faces.TripletMiningLoss(mining, MARGIN))
+        stream = data.pk_dataset(x_train, y_train, P=P, K=K, seed=seed, augment=data.random_flip_shift)
     # the optimizer's slots made now, not inside fit's first trace (which then has to trace the step twice)
     model.optimizer.build(model.trainable_variables)
     start = time.perf_counter()
@@ -106,13 +106,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()} CPU threads")
     print(f"{steps} steps max, {args.budget:.0f} s budget per strategy, 10-way one-shot over {trials} trials "
           f"(seed {args.seed + 1}){' [quick]' if args.quick else ''}\n")
-    raw = evaluation.one_shot_accuracy(None, x_test.reshape(len(x_test), -1), y_test, n_way=10,
-                                       trials=trials, seed=args.seed + 1)
+    raw = faces.one_shot_accuracy(None, x_test.reshape(len(x_test), -1), y_test, n_way=10,
+                                  trials=trials, seed=args.seed + 1)
 
     rows = []
     for strategy in args.strategies:
         encoder, seconds, done = train(strategy, x_train, y_train, steps, args.budget, args.seed)
-        acc = evaluation.one_shot_accuracy(encoder, x_test, y_test, n_way=10, trials=trials, seed=args.seed + 1)
+        acc = faces.one_shot_accuracy(encoder, x_test, y_test, n_way=10, trials=trials, seed=args.seed + 1)
         ok = acc >= TARGET and seconds <= args.budget + 5
         rows.append((strategy, done, seconds, acc, ok))
         print(f"  {strategy:<11} {done:5d} steps  {seconds:6.1f} s  accuracy {acc:.3f}", flush=True)

@@ -3,7 +3,7 @@
     python bench/recognition.py            # ≈ 30–60 s on 2 CPU cores
     python bench/recognition.py --quick    # smoke run: 2 photos per person (figures not comparable)
 
-Pipeline (``facelib.face_database.FaceDatabase`` defaults): MTCNN → 5-point similarity alignment
+Pipeline (``facelib.faces.FaceDatabase`` defaults): MTCNN → 5-point similarity alignment
 → FaceNet → unit-norm 128-d encodings. Prints, for the default "course" preprocessing (RGB/255,
 whose threshold is the course's 0.7) and for "standardize" (per-image mean/std):
 
@@ -27,20 +27,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from report import record  # bench/report.py: this script's folder is on sys.path
 
-from facelib import assets, datasets, detect
-from facelib import evaluation as ev
-from facelib.face_database import FaceDatabase
-from facelib.verification import default_model, encode_faces
+from facelib import assets, data, faces
 
 
 def scores(enc: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """All the figures for one set of encodings ``(100, 128)``."""
-    d = ev.pairwise_distances(enc)
-    i, j, same = ev.all_pairs(labels)
+    d = faces.pairwise_distances(enc)
+    i, j, same = faces.all_pairs(labels)
     dd = d[i, j]
-    tau, acc = ev.best_threshold(dd, same)
-    fpr, tpr, _ = ev.roc_curve(dd, same)
-    eer, _ = ev.equal_error_rate(dd, same)
+    tau, acc = faces.best_threshold(dd, same)
+    fpr, tpr, _ = faces.roc_curve(dd, same)
+    eer, _ = faces.equal_error_rate(dd, same)
     enrolled = np.array([np.flatnonzero(labels == k)[0] for k in np.unique(labels)])
     queries = np.setdiff1d(np.arange(len(labels)), enrolled)
     pred = labels[enrolled][np.argmin(d[np.ix_(queries, enrolled)], axis=1)]
@@ -49,14 +46,14 @@ def scores(enc: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     correct = total = 0
     for fit, test in ((0, 1), (1, 0)):
         mf, mt = np.isin(labels, halves[fit]), np.isin(labels, halves[test])
-        fi, fj, fs = ev.all_pairs(labels[mf])
-        t_fit, _ = ev.best_threshold(d[np.ix_(mf, mf)][fi, fj], fs)
-        ti, tj, ts = ev.all_pairs(labels[mt])
-        correct += int((ev.accepts(d[np.ix_(mt, mt)][ti, tj], t_fit) == ts).sum())
+        fi, fj, fs = faces.all_pairs(labels[mf])
+        t_fit, _ = faces.best_threshold(d[np.ix_(mf, mf)][fi, fj], fs)
+        ti, tj, ts = faces.all_pairs(labels[mt])
+        correct += int((faces.accepts(d[np.ix_(mt, mt)][ti, tj], t_fit) == ts).sum())
         total += len(ts)
     return {"one_shot": float(np.mean(pred == labels[queries])), "verif": acc, "tau": tau,
-            "verif_2fold": correct / total, "auc": ev.auc(fpr, tpr), "eer": eer,
-            "acc_07": ev.verification_accuracy(dd, same, 0.7),
+            "verif_2fold": correct / total, "auc": faces.auc(fpr, tpr), "eer": eer,
+            "acc_07": faces.verification_accuracy(dd, same, 0.7),
             "d_same": float(dd[same].mean()), "d_diff": float(dd[~same].mean())}
 
 
@@ -65,25 +62,25 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 photos per person (figures not comparable)")
     args = parser.parse_args()
     start = time.perf_counter()
-    lfw = datasets.load_identity_folder(assets.fetch("lfw-subset") / "lfw")
+    lfw = data.load_identity_folder(assets.fetch("lfw-subset") / "lfw")
     keep = np.concatenate([np.flatnonzero(lfw.labels == k)[:2 if args.quick else None] for k in np.unique(lfw.labels)])
     paths, labels = [str(lfw.paths[k]) for k in keep], lfw.labels[keep]
-    print(f"LFW subset: {len(paths)} photos of {len(lfw.names)} people, {len(ev.all_pairs(labels)[0])} pairs")
-    model = default_model()
-    db = FaceDatabase(model)
+    print(f"LFW subset: {len(paths)} photos of {len(lfw.names)} people, {len(faces.all_pairs(labels)[0])} pairs")
+    model = faces.default_model()
+    db = faces.FaceDatabase(model)
     t = time.perf_counter()
-    faces = db.faces(paths, progress=False)  # MTCNN + alignment, once for every preprocessing
+    aligned = db.faces(paths, progress=False)  # MTCNN + alignment, once for every preprocessing
     t_detect = time.perf_counter() - t
-    boxes = detect.detect_and_align(paths, keypoints=False)
+    boxes = faces.detect_and_align(paths, keypoints=False)
     results = {}
     t = time.perf_counter()
-    for crop, x in (("aligned", faces), ("box crop", boxes)):
+    for crop, x in (("aligned", aligned), ("box crop", boxes)):
         for prep in ("course", "standardize"):
-            results[crop, prep] = scores(encode_faces(x, model, preprocessing=prep, progress=False), labels)
+            results[crop, prep] = scores(faces.encode_faces(x, model, preprocessing=prep, progress=False), labels)
     t_encode = (time.perf_counter() - t) / 4
 
     main_ = results["aligned", "course"]
-    n_people, n_pairs = len(np.unique(labels)), len(ev.all_pairs(labels)[0])
+    n_people, n_pairs = len(np.unique(labels)), len(faces.all_pairs(labels)[0])
     rows = [
         (f"1-shot identification ({n_people} enrolled, {len(paths) - n_people} queries)", "≥ 95 %",
          f"{100 * main_['one_shot']:.1f} %",

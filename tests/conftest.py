@@ -110,8 +110,8 @@ def labels():
 
 @pytest.fixture(scope="module")
 def model():
-    """The course's FaceNet (``verification.default_model()``)."""
-    from facelib.verification import default_model
+    """The course's FaceNet (``faces.default_model()``)."""
+    from facelib.faces import default_model
 
     return default_model()
 

@@ -28,8 +28,7 @@ def lfw_labels() -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def lfw_encodings() -> np.ndarray:
     """All 100 photos through the database pipeline (MTCNN + alignment + FaceNet), course preprocessing."""
-    from facelib.face_database import FaceDatabase
-    from facelib.verification import default_model
+    from facelib.faces import FaceDatabase, default_model
 
     enc = FaceDatabase(default_model()).encode(list(lfw_paths()), progress=False)
     enc.setflags(write=False)

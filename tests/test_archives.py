@@ -1,4 +1,5 @@
-"""facelib.archives.extract_once: extracted once (stamped), atomically, refused when foreign, safe when concurrent."""
+"""facelib.data.archives: ``extract_once`` extracts once (stamped), atomically, refuses foreign folders, is safe
+when concurrent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import write_tar
 
-from facelib.archives import extract_once
+from facelib.data import extract_once
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -91,7 +92,7 @@ def test_without_a_lock_the_first_complete_copy_stays(tmp_path: Path, monkeypatc
     """Where there is no flock (Windows), a caller whose rename loses to another's complete copy keeps that copy."""
     import contextlib
 
-    from facelib import archives
+    from facelib.data import archives
 
     monkeypatch.setattr(archives, "_locked", lambda path: contextlib.nullcontext())
     archive = write_tar(tmp_path / "x.tar", MEMBERS)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from facelib import nst
+from facelib import style
 from facelib.checks import CheckFailed
 from facelib.checks import nst as checks
 
@@ -33,13 +33,13 @@ def _fails(check: Callable, fn: Callable, capsys: pytest.CaptureFixture, *expect
 # the published course values are anchors of the checks, with the tolerance the module states
 def test_course_values_reproduce_within_the_stated_tolerance() -> None:
     a_C, a_G = checks._course_normals((1, 1, 4, 4, 3), (1, 1, 4, 4, 3))
-    assert float(nst.compute_content_cost(a_C[-1], a_G[-1])) == pytest.approx(7.0568767, rel=checks.COURSE_RTOL)
+    assert float(style.compute_content_cost(a_C[-1], a_G[-1])) == pytest.approx(7.0568767, rel=checks.COURSE_RTOL)
     (A,) = checks._course_normals((3, 2))
-    np.testing.assert_allclose(nst.gram_matrix(A).numpy()[0], [63.193256, -26.729713, -7.732155],
+    np.testing.assert_allclose(style.gram_matrix(A).numpy()[0], [63.193256, -26.729713, -7.732155],
                                rtol=checks.COURSE_RTOL)
     a_S, a_G = checks._course_normals((1, 4, 4, 3), (1, 4, 4, 3))
-    assert float(nst.compute_layer_style_cost(a_S, a_G)) == pytest.approx(14.01649, rel=checks.COURSE_RTOL)
-    assert nst.total_cost(0.2, 0.8) == pytest.approx(34) and nst.total_cost(0.3, 0.5, 3, 8) == pytest.approx(4.9)
+    assert float(style.compute_layer_style_cost(a_S, a_G)) == pytest.approx(14.01649, rel=checks.COURSE_RTOL)
+    assert style.total_cost(0.2, 0.8) == pytest.approx(34) and style.total_cost(0.3, 0.5, 3, 8) == pytest.approx(4.9)
 
 
 @pytest.mark.parametrize("check", [checks.check_compute_content_cost, checks.check_gram_matrix,
@@ -52,7 +52,7 @@ def test_untouched_stub_is_not_attempted(check: Callable, capsys: pytest.Capture
 
 
 def test_content_cost_mistakes(capsys: pytest.CaptureFixture) -> None:
-    assert checks.check_compute_content_cost(nst.compute_content_cost)
+    assert checks.check_compute_content_cost(style.compute_content_cost)
     capsys.readouterr()
     # mean instead of sum / (4 n_H n_W n_C)
     _fails(checks.check_compute_content_cost, lambda a, b: tf.reduce_mean(tf.square(a - b)), capsys)
@@ -64,14 +64,14 @@ def test_content_cost_mistakes(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_gram_matrix_mistakes(capsys: pytest.CaptureFixture) -> None:
-    assert checks.check_gram_matrix(nst.gram_matrix)
+    assert checks.check_gram_matrix(style.gram_matrix)
     capsys.readouterr()
     _fails(checks.check_gram_matrix, lambda A: tf.matmul(A, A, transpose_a=True), capsys, "shape differs")
     _fails(checks.check_gram_matrix, lambda A: np.asarray(A) @ np.asarray(A).T, capsys, "use TensorFlow ops")
 
 
 def test_layer_style_cost_mistakes(capsys: pytest.CaptureFixture) -> None:
-    assert checks.check_compute_layer_style_cost(nst.compute_layer_style_cost)
+    assert checks.check_compute_layer_style_cost(style.compute_layer_style_cost)
     capsys.readouterr()
 
     def reshape_without_transpose(a_S, a_G):  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ def test_layer_style_cost_mistakes(capsys: pytest.CaptureFixture) -> None:
 
     def forgot_square_of_positions(a_S, a_G):  # type: ignore[no-untyped-def]
         _, h, w, c = a_G.shape
-        d = nst.style_gram(a_S) - nst.style_gram(a_G)
+        d = style.style_gram(a_S) - style.style_gram(a_G)
         return tf.reduce_sum(tf.square(d)) / (4 * c**2 * (h * w))
 
     _fails(checks.check_compute_layer_style_cost, reshape_without_transpose, capsys, "14.01649")
@@ -95,29 +95,29 @@ def test_total_cost_mistakes(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_style_cost_accepts_the_course_signature_and_rejects_mistakes(capsys: pytest.CaptureFixture) -> None:
-    assert checks.check_compute_style_cost(nst.compute_style_cost)
+    assert checks.check_compute_style_cost(style.compute_style_cost)
 
     def course_solution(style_image_output, generated_image_output, STYLE_LAYERS):  # type: ignore[no-untyped-def]
         J_style = 0
         a_S, a_G = style_image_output[:-1], generated_image_output[:-1]
         for i, weight in zip(range(len(a_S)), STYLE_LAYERS):
-            J_style += weight[1] * nst.compute_layer_style_cost(a_S[i], a_G[i])
+            J_style += weight[1] * style.compute_layer_style_cost(a_S[i], a_G[i])
         return J_style
 
     assert checks.check_compute_style_cost(course_solution)
     capsys.readouterr()
 
     def content_layer_kept(S, G, STYLE_LAYERS):  # type: ignore[no-untyped-def]
-        return sum(0.2 * nst.compute_layer_style_cost(s, g) for s, g in zip(S, G))  # every output, λ = 0.2
+        return sum(0.2 * style.compute_layer_style_cost(s, g) for s, g in zip(S, G))  # every output, λ = 0.2
 
     def weights_ignored(S, G, STYLE_LAYERS):  # type: ignore[no-untyped-def]
-        return sum(nst.compute_layer_style_cost(s, g) for s, g in zip(S[:-1], G[:-1]))
+        return sum(style.compute_layer_style_cost(s, g) for s, g in zip(S[:-1], G[:-1]))
 
     def mean_for_sum(S, G, STYLE_LAYERS):  # type: ignore[no-untyped-def]
-        return tf.reduce_mean([w * nst.compute_layer_style_cost(s, g) for (_, w), s, g in zip(STYLE_LAYERS, S, G)])
+        return tf.reduce_mean([w * style.compute_layer_style_cost(s, g) for (_, w), s, g in zip(STYLE_LAYERS, S, G)])
 
     def numpy_sum(S, G, STYLE_LAYERS):  # type: ignore[no-untyped-def]
-        return float(np.sum([w * nst.compute_layer_style_cost(s, g).numpy()
+        return float(np.sum([w * style.compute_layer_style_cost(s, g).numpy()
                              for (_, w), s, g in zip(STYLE_LAYERS, S, G)]))
 
     _fails(checks.check_compute_style_cost, content_layer_kept, capsys, "content activation last")
@@ -131,12 +131,12 @@ def _make_train_step(*, clip: bool = True, sign: float = 1.0, fresh_optimizer: b
     def train_step(generated_image, vgg_model_outputs, a_C, a_S, STYLE_LAYERS, optimizer, alpha=10, beta=40):  # type: ignore[no-untyped-def]
         with tf.GradientTape() as tape:
             a_G = vgg_model_outputs(generated_image)
-            J_style = nst.compute_style_cost(a_S, a_G, STYLE_LAYERS)
-            J_content = nst.compute_content_cost(a_C[-1], a_G[-1])
+            J_style = style.compute_style_cost(a_S, a_G, STYLE_LAYERS)
+            J_content = style.compute_content_cost(a_C[-1], a_G[-1])
             if numpy_cost:
                 J_style, J_content = J_style.numpy(), J_content.numpy()
-            J = (nst.total_cost(J_content, J_style, beta, alpha) if swap
-                 else nst.total_cost(J_content, J_style, alpha, beta))
+            J = (style.total_cost(J_content, J_style, beta, alpha) if swap
+                 else style.total_cost(J_content, J_style, alpha, beta))
         grad = tape.gradient(J, generated_image)
         opt = keras.optimizers.Adam(learning_rate=0.01) if fresh_optimizer else optimizer
         opt.apply_gradients([(sign * grad, generated_image)])
@@ -163,7 +163,7 @@ def test_train_step_mistakes_fail(kwargs: dict, expect: str, capsys: pytest.Capt
 
 
 def test_the_packages_train_step_passes_its_check() -> None:
-    assert checks.check_train_step(nst.train_step)
+    assert checks.check_train_step(style.train_step)
 
 
 def test_lesson_07_solutions_are_collapsed_markdown_and_pass_their_checks() -> None:

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from check_cases import assert_accepts, assert_waits_for_the_stub
 
-from facelib import losses
+from facelib import faces
 from facelib.checks import GRADIENT_HINT, CheckFailed
 from facelib.checks import triplets as checks
 
@@ -28,7 +28,7 @@ def test_course_value_is_reproduced_on_this_tensorflow():
 
 
 def test_triplet_loss_accepts_tensorflow_and_facelib(capsys):
-    assert_accepts(checks.check_triplet_loss, [tf_triplet, losses.triplet_loss], 8, capsys)
+    assert_accepts(checks.check_triplet_loss, [tf_triplet, faces.triplet_loss], 8, capsys)
 
 
 def _np(y, yp, alpha=0.2):
@@ -124,7 +124,7 @@ def batch_hard(labels, embeddings, margin, *, squared=True, hardest_pos=tf.reduc
 
 
 def test_batch_hard_accepts_the_reference_and_facelib(capsys):
-    assert_accepts(checks.check_batch_hard_triplet_loss, [batch_hard, losses.batch_hard_triplet_loss], 5, capsys)
+    assert_accepts(checks.check_batch_hard_triplet_loss, [batch_hard, faces.batch_hard_triplet_loss], 5, capsys)
 
 
 def test_brute_force_reference_is_hand_checked():

@@ -20,7 +20,7 @@ from PIL import Image
 
 from facelib import cli
 from facelib.data import to_rgb_uint8
-from facelib.verification import FaceDatabase
+from facelib.faces import FaceDatabase
 
 RED, BLUE, GREEN = (200, 40, 40), (40, 40, 200), (40, 200, 40)
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from facelib import assets
 from facelib.cli import main
-from facelib.face_database import FaceDatabase
+from facelib.faces import FaceDatabase
 
 
 @pytest.fixture(scope="module")

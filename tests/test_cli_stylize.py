@@ -119,9 +119,9 @@ def test_stylize_help_lists_presets_and_the_cap(capsys: pytest.CaptureFixture) -
 
 
 def test_cli_constants_match_the_package() -> None:
-    from facelib import cli, nst
+    from facelib import cli, style
 
-    assert set(cli.STYLIZE_PRESETS) == {"auto"} | set(nst.PRESETS) and cli.STYLIZE_MAX_SIZE == nst.MAX_SIZE
+    assert set(cli.STYLIZE_PRESETS) == {"auto"} | set(style.PRESETS) and cli.STYLIZE_MAX_SIZE == style.MAX_SIZE
 
 
 def test_stylize_keeps_the_photos_size_and_takes_weighted_styles_mask_and_options(

@@ -1,4 +1,4 @@
-"""facelib.conv_arithmetic against Keras layers, NumPy/scipy references and hand-worked numbers."""
+"""facelib.conv.arithmetic against Keras layers, NumPy/scipy references and hand-worked numbers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from facelib import conv_arithmetic as C
-from facelib import signals, volumes
+from facelib import conv
+from facelib.conv import arithmetic
 
 # --------------------------------------------------------------------------- output length vs Keras
 
@@ -25,20 +25,20 @@ def test_conv1d_output_length_matches_keras(padding: str) -> None:
         if padding == "valid" and f > n:
             continue
         expected = keras_conv1d_length(n, f, stride, padding)
-        assert C.conv1d_output_length(n, f, stride, padding) == expected, (n, f, stride)
+        assert conv.conv1d_output_length(n, f, stride, padding) == expected, (n, f, stride)
         checked += 1
     assert checked == 60
 
 
 def test_conv1d_output_length_lecture_and_hand_cases() -> None:
     # lecture: 14x1 input, filters of 5 -> 10 positions
-    assert C.conv1d_output_length(14, 5) == 10
+    assert conv.conv1d_output_length(14, 5) == 10
     # (n - f)//s + 1 worked by hand: (10 - 3)//2 + 1 = 4; filter larger than input -> nothing
-    assert C.conv1d_output_length(10, 3, 2) == 4
-    assert C.conv1d_output_length(3, 5) == 0
-    assert C.conv1d_output_length(7, 3, 2, "same") == 4
+    assert conv.conv1d_output_length(10, 3, 2) == 4
+    assert conv.conv1d_output_length(3, 5) == 0
+    assert conv.conv1d_output_length(7, 3, 2, "same") == 4
     # dilation 2 makes a size-3 filter span 5 samples
-    assert C.conv1d_output_length(14, 3, dilation=2) == 10
+    assert conv.conv1d_output_length(14, 3, dilation=2) == 10
 
 
 @pytest.mark.parametrize("kwargs, word", [({"padding": "full"}, "padding"), ({"stride": 0}, "stride"),
@@ -46,7 +46,7 @@ def test_conv1d_output_length_lecture_and_hand_cases() -> None:
 def test_conv1d_output_length_bad_arguments(kwargs: dict, word: str) -> None:
     args = {"n": 14, "f": 5, **kwargs}
     with pytest.raises(ValueError, match=word):
-        C.conv1d_output_length(**args)
+        conv.conv1d_output_length(**args)
 
 
 # --------------------------------------------------------------------------- NumPy conv1d vs Keras
@@ -54,8 +54,8 @@ def test_conv1d_output_length_bad_arguments(kwargs: dict, word: str) -> None:
 def test_conv1d_numpy_hand_worked() -> None:
     x = np.array([1.0, 2.0, 3.0, 4.0])[:, None]
     w = np.array([1.0, 0.0, -1.0])[:, None, None]
-    np.testing.assert_allclose(C.conv1d_numpy(x, w)[:, 0], [-2.0, -2.0])
-    np.testing.assert_allclose(C.conv1d_numpy(x, w, b=np.array([0.5]))[:, 0], [-1.5, -1.5])
+    np.testing.assert_allclose(conv.conv1d_numpy(x, w)[:, 0], [-2.0, -2.0])
+    np.testing.assert_allclose(conv.conv1d_numpy(x, w, b=np.array([0.5]))[:, 0], [-1.5, -1.5])
 
 
 @pytest.mark.parametrize("padding, stride", [("valid", 1), ("valid", 2), ("same", 1), ("same", 3), ("causal", 1),
@@ -69,7 +69,7 @@ def test_conv1d_numpy_equals_keras_layer(padding: str, stride: int) -> None:
     b = rng.normal(size=b.shape).astype(np.float32)
     layer.set_weights([w, b])
     got_keras = np.asarray(layer(x))
-    ours = C.conv1d_numpy(x, w, b, stride=stride, padding=padding)
+    ours = conv.conv1d_numpy(x, w, b, stride=stride, padding=padding)
     assert ours.shape == got_keras.shape
     np.testing.assert_allclose(ours, got_keras, atol=1e-5)
 
@@ -86,7 +86,7 @@ def test_lecture_conv1d_shape_and_parameters() -> None:
                                         (np.zeros((14, 2)), np.zeros((5, 1, 16)), "w")])
 def test_conv1d_numpy_wrong_rank(x: np.ndarray, w: np.ndarray, word: str) -> None:
     with pytest.raises(ValueError, match=rf"^{word} must have shape"):
-        C.conv1d_numpy(x, w)
+        conv.conv1d_numpy(x, w)
 
 
 # --------------------------------------------------------------------------- shape arithmetic vs Keras
@@ -98,7 +98,7 @@ def test_conv3d_output_shape_matches_keras(padding: str) -> None:
         shape = (n, n + 1, n + 3, 2)
         layer = keras.layers.Conv3D(3, f, strides=s, padding=padding)
         want = tuple(layer(np.zeros((1, *shape), np.float32)).shape[1:])
-        assert C.conv3d_output_shape(shape, 3, f, s, padding) == want, (shape, f, s)
+        assert conv.conv3d_output_shape(shape, 3, f, s, padding) == want, (shape, f, s)
         checked += 1
     assert checked == 27
 
@@ -106,15 +106,15 @@ def test_conv3d_output_shape_matches_keras(padding: str) -> None:
 def test_conv3d_output_shape_per_axis_kernel_and_strides() -> None:
     layer = keras.layers.Conv3D(4, (3, 1, 2), strides=(1, 2, 3))
     want = tuple(layer(np.zeros((1, 9, 10, 11, 1), np.float32)).shape[1:])
-    assert C.conv3d_output_shape((9, 10, 11, 1), 4, (3, 1, 2), (1, 2, 3)) == want == (7, 5, 4, 4)
+    assert conv.conv3d_output_shape((9, 10, 11, 1), 4, (3, 1, 2), (1, 2, 3)) == want == (7, 5, 4, 4)
 
 
 def test_lecture_conv3d_arithmetic() -> None:
-    assert C.conv3d_output_shape((14, 14, 14, 1), 16, 5) == (10, 10, 10, 16)
-    assert C.conv3d_output_shape((10, 10, 10, 16), 32, 5) == (6, 6, 6, 32)
-    assert C.conv_param_count(5, 1, 16) == 5 * 5 * 5 * 1 * 16 + 16 == 2016
-    assert C.conv_param_count(5, 16, 32) == 125 * 16 * 32 + 32 == 64032
-    assert C.conv_param_count(5, 1, 16, ndim=1) == 96
+    assert conv.conv3d_output_shape((14, 14, 14, 1), 16, 5) == (10, 10, 10, 16)
+    assert conv.conv3d_output_shape((10, 10, 10, 16), 32, 5) == (6, 6, 6, 32)
+    assert conv.conv_param_count(5, 1, 16) == 5 * 5 * 5 * 1 * 16 + 16 == 2016
+    assert conv.conv_param_count(5, 16, 32) == 125 * 16 * 32 + 32 == 64032
+    assert conv.conv_param_count(5, 1, 16, ndim=1) == 96
     model = keras.Sequential([keras.Input((14, 14, 14, 1)), keras.layers.Conv3D(16, 5), keras.layers.Conv3D(32, 5)])
     assert tuple(model.output_shape[1:]) == (6, 6, 6, 32)
     assert model.count_params() == 2016 + 64032
@@ -124,7 +124,7 @@ def test_lecture_conv3d_arithmetic() -> None:
 def test_conv_param_count_matches_keras(k, c, n, ndim) -> None:
     layer = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[ndim](n, k)
     layer.build((None,) + (10,) * ndim + (c,))
-    assert C.conv_param_count(k, c, n, ndim=ndim) == layer.count_params()
+    assert conv.conv_param_count(k, c, n, ndim=ndim) == layer.count_params()
 
 
 @pytest.mark.parametrize("args, word", [
@@ -133,22 +133,22 @@ def test_conv_param_count_matches_keras(k, c, n, ndim) -> None:
 ])
 def test_conv3d_output_shape_bad_arguments(args, word) -> None:
     with pytest.raises(ValueError, match=word):
-        C.conv3d_output_shape(*args)
+        conv.conv3d_output_shape(*args)
     with pytest.raises(ValueError, match="padding"):
-        C.conv3d_output_shape((14, 14, 14, 1), 16, 5, padding="causal")
+        conv.conv3d_output_shape((14, 14, 14, 1), 16, 5, padding="causal")
 
 
 # --------------------------------------------------------------------------- NumPy conv3d vs Keras
 
 def test_conv3d_numpy_hand_worked() -> None:
-    out = C.conv3d_numpy(np.ones((3, 3, 3, 1)), np.ones((2, 2, 2, 1, 1)))
+    out = conv.conv3d_numpy(np.ones((3, 3, 3, 1)), np.ones((2, 2, 2, 1, 1)))
     assert out.shape == (2, 2, 2, 1)
     np.testing.assert_array_equal(out, 8.0)
     x = np.zeros((3, 3, 3, 1))
     x[1, 1, 1, 0] = 2.0
     w = np.arange(27.0).reshape(3, 3, 3, 1, 1)
     # one output position, only the centre voxel is non-zero: 2 * w[1, 1, 1] = 26
-    assert C.conv3d_numpy(x, w, b=np.array([1.0])).item() == 27.0
+    assert conv.conv3d_numpy(x, w, b=np.array([1.0])).item() == 27.0
 
 
 @pytest.mark.parametrize("strides", [1, 2, (1, 2, 3)])
@@ -161,7 +161,7 @@ def test_conv3d_numpy_equals_keras_layer(strides) -> None:
     b = rng.normal(size=3).astype(np.float32)
     layer.set_weights([w, b])
     want = np.asarray(layer(x))
-    got = C.conv3d_numpy(x, w, b, strides=strides)
+    got = conv.conv3d_numpy(x, w, b, strides=strides)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-5)
 
@@ -171,7 +171,7 @@ def test_conv3d_numpy_equals_scipy_single_channel() -> None:
 
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(6, 7, 8)), rng.normal(size=(3, 2, 4))
-    got = C.conv3d_numpy(x[..., None], w[..., None, None])[..., 0]
+    got = conv.conv3d_numpy(x[..., None], w[..., None, None])[..., 0]
     np.testing.assert_allclose(got, correlate(x, w, "valid"), atol=1e-10)
 
 
@@ -180,11 +180,9 @@ def test_conv3d_numpy_equals_scipy_single_channel() -> None:
                                         (np.zeros((5, 5, 5, 2)), np.zeros((3, 3, 3, 1, 4)), "w")])
 def test_conv3d_numpy_wrong_rank(x, w, word) -> None:
     with pytest.raises(ValueError, match=rf"^{word} must have shape"):
-        C.conv3d_numpy(x, w)
+        conv.conv3d_numpy(x, w)
 
 
-def test_signals_and_volumes_re_export_the_arithmetic():
-    for name in ("conv1d_output_length", "conv1d_numpy"):
-        assert getattr(signals, name) is getattr(C, name) and name in signals.__all__
-    for name in ("conv3d_output_shape", "conv_param_count", "conv3d_numpy"):
-        assert getattr(volumes, name) is getattr(C, name) and name in volumes.__all__
+def test_the_conv_package_re_exports_the_arithmetic():
+    for name in arithmetic.__all__:
+        assert getattr(conv, name) is getattr(arithmetic, name) and name in conv.__all__

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from facelib import convnet_features as V
+from facelib import conv
+from facelib.conv import features
 
 # Hand-computed for VGG19: each 3x3/stride-1 conv adds 2*jump; each 2x2/stride-2 pool adds 1*jump
 # and doubles the jump (1 -> 2 -> 4 -> 8 -> 16).
@@ -28,19 +29,19 @@ def vgg() -> keras.Model:
 
 @pytest.mark.parametrize("layer, size", sorted(VGG19_RF.items()))
 def test_vgg19_receptive_field_sizes(vgg: keras.Model, layer: str, size: int) -> None:
-    assert V.receptive_field(vgg, layer).size == size
+    assert conv.receptive_field(vgg, layer).size == size
 
 
 def test_vgg19_jumps_and_box(vgg: keras.Model) -> None:
     for layer, jump in VGG19_JUMP.items():
-        assert V.receptive_field(vgg, layer).jump == jump
+        assert conv.receptive_field(vgg, layer).jump == jump
     # block1_pool unit (0, 0): pool over conv rows 0-1, each seeing input rows -2..3 -> box rows [-2, 4)
-    assert V.receptive_field(vgg, "block1_pool").box(0, 0) == (-2, -2, 4, 4)
-    assert V.receptive_field(vgg, "block1_pool").box(3, 1) == (4, 0, 10, 6)
+    assert conv.receptive_field(vgg, "block1_pool").box(0, 0) == (-2, -2, 4, 4)
+    assert conv.receptive_field(vgg, "block1_pool").box(3, 1) == (4, 0, 10, 6)
     # block1_conv1 unit (5, 7): centred on pixel (5, 7), 3x3 -> rows [4, 7), cols [6, 9)
-    assert V.receptive_field(vgg, "block1_conv1").box(5, 7) == (4, 6, 7, 9)
+    assert conv.receptive_field(vgg, "block1_conv1").box(5, 7) == (4, 6, 7, 9)
     with pytest.raises(ValueError, match="no layer"):
-        V.receptive_field(vgg, "block9_conv1")
+        conv.receptive_field(vgg, "block9_conv1")
 
 
 def test_receptive_field_strided_and_dilated() -> None:
@@ -49,42 +50,42 @@ def test_receptive_field_strided_and_dilated() -> None:
     x = keras.layers.Conv2D(4, 3, dilation_rate=2, padding="valid", name="c2")(x)  # k_eff=5: r=7+4*2=15
     x = keras.layers.MaxPooling2D(3, strides=2, name="p")(x)                        # r=15+2*2=19, j=4
     model = keras.Model(inp, x)
-    got = [(V.receptive_field(model, n).size, V.receptive_field(model, n).jump) for n in ("c1", "c2", "p")]
+    got = [(conv.receptive_field(model, n).size, conv.receptive_field(model, n).jump) for n in ("c1", "c2", "p")]
     assert got == [(7, 2), (15, 2), (19, 4)]
     # valid padding: unit 0 of c1 sees pixels 0..6, centre 3
-    assert V.receptive_field(model, "c1").box(0, 0) == (0, 0, 7, 7)
-    assert V.receptive_field(model, "c1").box(1, 2) == (2, 4, 9, 11)
+    assert conv.receptive_field(model, "c1").box(0, 0) == (0, 0, 7, 7)
+    assert conv.receptive_field(model, "c1").box(1, 2) == (2, 4, 9, 11)
 
 
 def test_top_activating_patches_finds_the_bright_spots() -> None:
     inp = keras.Input((None, None, 3))
-    conv = keras.layers.Conv2D(2, 3, padding="valid", use_bias=False, name="sum3x3")
-    model = keras.Model(inp, conv(inp))
+    layer = keras.layers.Conv2D(2, 3, padding="valid", use_bias=False, name="sum3x3")
+    model = keras.Model(inp, layer(inp))
     w = np.zeros((3, 3, 3, 2), np.float32)
     w[..., 0] = 1.0   # unit 0 sums its 3x3x3 window
     w[..., 1] = -1.0  # unit 1 prefers darkness
-    conv.set_weights([w])
+    layer.set_weights([w])
     images = np.zeros((6, 12, 12, 3), np.float32)
     spots = [(2, 3), (5, 5), (8, 1), (1, 9), (6, 6), (9, 9)]
     for i, (r, c) in enumerate(spots):
         images[i, r, c] = 0.1 * (i + 1)           # image i has a spot of brightness 0.1*(i+1)
-    patches, values = V.top_activating_patches(model, "sum3x3", 0, images, k=3)
+    patches, values = conv.top_activating_patches(model, "sum3x3", 0, images, k=3)
     assert patches.shape == (3, 3, 3, 3)
     np.testing.assert_allclose(values, [1.8, 1.5, 1.2], rtol=1e-5)  # 3 channels * brightness
     for p, i in zip(patches, (5, 4, 3)):                           # brightest images first
         assert p.sum() == pytest.approx(3 * 0.1 * (i + 1), rel=1e-5)
     with pytest.raises(ValueError, match="unit must be"):
-        V.top_activating_patches(model, "sum3x3", 2, images)
+        conv.top_activating_patches(model, "sum3x3", 2, images)
 
 
 def test_activation_maximisation_raises_the_unit() -> None:
     inp = keras.Input((None, None, 3))
-    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="red")
-    model = keras.Model(inp, conv(inp))
+    layer = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="red")
+    model = keras.Model(inp, layer(inp))
     w = np.zeros((3, 3, 3, 1), np.float32)
     w[1, 1, 0, 0], w[1, 1, 2, 0] = 1.0, -1.0  # likes red, dislikes blue
-    conv.set_weights([w])
-    img = V.activation_maximisation(model, "red", 0, steps=20, size=16, jitter=0, blur_every=0)
+    layer.set_weights([w])
+    img = conv.activation_maximisation(model, "red", 0, steps=20, size=16, jitter=0, blur_every=0)
     assert img.shape == (16, 16, 3)
     assert img[..., 0].mean() > img[..., 2].mean() + 0.3
 
@@ -94,19 +95,19 @@ def test_plots_return_figures(vgg: keras.Model) -> None:
 
     matplotlib.use("Agg")
     kernel = np.random.default_rng(0).normal(size=(3, 3, 3, 10))
-    fig = V.plot_filters(kernel, n=10)
+    fig = conv.plot_filters(kernel, n=10)
     assert len([a for a in fig.axes if a.images]) == 10
-    fig2 = V.plot_feature_maps(np.random.default_rng(1).uniform(size=(1, 8, 8, 5)), n=4)
+    fig2 = conv.plot_feature_maps(np.random.default_rng(1).uniform(size=(1, 8, 8, 5)), n=4)
     assert [a.get_title() for a in fig2.axes if a.images] == [f"channel {i}" for i in range(4)]
     for f, title in ((fig, "First-layer filters"), (fig2, "Feature maps")):
         assert f.get_suptitle() == title and not any(a.axison for a in f.axes)   # a grid of bare tiles
     with pytest.raises(ValueError):
-        V.plot_filters(np.zeros((3, 3)))
+        conv.plot_filters(np.zeros((3, 3)))
 
 
 def test_unpadded_patches_stay_inside_the_image(vgg: keras.Model) -> None:
     images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
-    patches, _ = V.top_activating_patches(vgg, "block3_conv1", 0, images, k=4, pad=False)
+    patches, _ = conv.top_activating_patches(vgg, "block3_conv1", 0, images, k=4, pad=False)
     # receptive field 24 px, jump 4: every clipped patch is at most 24 px and at least 12 px on a side
     for p in patches:
         assert 12 <= p.shape[0] <= 24 and 12 <= p.shape[1] <= 24
@@ -114,15 +115,12 @@ def test_unpadded_patches_stay_inside_the_image(vgg: keras.Model) -> None:
 
 def test_patch_mosaic_layout() -> None:
     patches = [np.full((5, 7, 3), 0.25, np.float32), np.full((40, 40, 1), 0.75, np.float32)]
-    m = V.patch_mosaic(patches, tile=8, gap=2)
+    m = conv.patch_mosaic(patches, tile=8, gap=2)
     assert m.shape == (20, 20, 3)                  # 2 patches -> 2x2 grid of 8+2 px cells
     assert np.allclose(m[:8, :8], 0.25) and np.allclose(m[:8, 10:18], 0.75)  # grey patch -> RGB
     assert np.allclose(m[10:18, :8], 1.0)          # empty cell stays white
 
 
-def test_visualize_re_exports_lesson_06_module():
-    from facelib import visualize
-
-    for name in visualize.__all__:
-        assert getattr(visualize, name) is getattr(V, name)
-    assert sorted(visualize.__all__) == sorted(V.__all__)
+def test_the_conv_package_re_exports_lesson_06_module():
+    for name in features.__all__:
+        assert getattr(conv, name) is getattr(features, name) and name in conv.__all__

@@ -12,7 +12,7 @@ import pytest
 from conftest import write_tar
 from PIL import Image
 
-from facelib import datasets
+from facelib import data
 
 
 def _jpeg(colour: tuple[int, int, int], size: int = 256) -> bytes:
@@ -22,7 +22,7 @@ def _jpeg(colour: tuple[int, int, int], size: int = 256) -> bytes:
 
 
 def test_registry_sample_loads_and_matches_the_archive(tmp_home: Path, mirror: Path) -> None:
-    sample = datasets.load_imagenet_sample(6, seed=3)
+    sample = data.load_imagenet_sample(6, seed=3)
     assert sample.images.shape == (6, 256, 256, 3) and sample.images.dtype == np.uint8
     assert len(sample) == 6 and np.all(np.diff(sample.class_index) > 0)      # distinct classes, in order
     assert all(re.fullmatch(r"n\d{8}", w) for w in sample.wnid)
@@ -42,7 +42,7 @@ def test_registry_sample_loads_and_matches_the_archive(tmp_home: Path, mirror: P
 def test_extraction_happens_once(tmp_home: Path, tmp_path: Path) -> None:
     archive = write_tar(tmp_path / "s.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((200, 10, 10)),
                                         "imagenet_sample_256/001_n01443537_goldfish.jpg": _jpeg((10, 200, 10))})
-    first = datasets.load_imagenet_sample(archive=archive)
+    first = data.load_imagenet_sample(archive=archive)
     assert first.class_index.tolist() == [0, 1] and first.class_name == ("tench", "goldfish")
     assert first.wnid == ("n01440764", "n01443537")
     assert np.abs(first.images[0].astype(int) - [200, 10, 10]).max() < 8       # RGB order kept
@@ -50,7 +50,7 @@ def test_extraction_happens_once(tmp_home: Path, tmp_path: Path) -> None:
     photo.touch()                                  # a re-extraction would restore the member's time (0)
     touched = photo.stat().st_mtime_ns
     assert touched > 0
-    datasets.load_imagenet_sample(archive=archive)
+    data.load_imagenet_sample(archive=archive)
     assert photo.stat().st_mtime_ns == touched     # not extracted again
     assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]  # no temporary folder left
 
@@ -59,7 +59,7 @@ def test_archive_with_a_foreign_member_is_refused_and_leaves_nothing(tmp_home: P
     archive = write_tar(tmp_path / "bad.tar", {"imagenet_sample_256/000_n01440764_tench.jpg": _jpeg((1, 2, 3)),
                                           "other/evil.jpg": _jpeg((0, 0, 0))})
     with pytest.raises(ValueError, match="bad.tar.*other/evil.jpg"):
-        datasets.load_imagenet_sample(archive=archive)
+        data.load_imagenet_sample(archive=archive)
     assert not (tmp_home / "imagenet_sample_256").exists()
     assert not [p for p in tmp_home.iterdir() if p.name.startswith(".imagenet_sample_256-")]
 
@@ -67,12 +67,12 @@ def test_archive_with_a_foreign_member_is_refused_and_leaves_nothing(tmp_home: P
 def test_bad_file_name_and_bad_n(tmp_home: Path, tmp_path: Path) -> None:
     archive = write_tar(tmp_path / "names.tar", {"imagenet_sample_256/tench.jpg": _jpeg((1, 2, 3))})
     with pytest.raises(ValueError, match="tench.jpg: ImageNet sample file names must be NNN_<wnid>_<name>.jpg"):
-        datasets.load_imagenet_sample(archive=archive)
+        data.load_imagenet_sample(archive=archive)
     good = write_tar(tmp_path / "good.tar",
                      {"imagenet_sample_256/005_n01496331_electric_ray.jpg": _jpeg((1, 2, 3), 300)})
-    one = datasets.load_imagenet_sample(archive=good)
+    one = data.load_imagenet_sample(archive=good)
     assert one.images.shape == (1, 256, 256, 3) and one.class_name == ("electric_ray",)   # resized to 256
     with pytest.raises(ValueError, match="n must be between 1 and 1"):
-        datasets.load_imagenet_sample(2, archive=good)
+        data.load_imagenet_sample(2, archive=good)
     with pytest.raises(FileNotFoundError, match="missing.tar"):
-        datasets.load_imagenet_sample(archive=tmp_path / "missing.tar")
+        data.load_imagenet_sample(archive=tmp_path / "missing.tar")

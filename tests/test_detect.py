@@ -1,4 +1,4 @@
-"""facelib.detect: MTCNN detection, similarity alignment, box crops, the main face, no face."""
+"""facelib.faces.detect: MTCNN detection, similarity alignment, box crops, the main face, no face."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facelib import assets, images
-from facelib.detect import (
+from facelib import assets
+from facelib.data import read_image
+from facelib.faces import (
     TEMPLATE_5,
     Face,
     NoFaceFoundError,
@@ -17,8 +18,8 @@ from facelib.detect import (
     detect_faces,
     detect_faces_batch,
     main_face,
-    similarity_transform,
 )
+from facelib.models.geometry import similarity_transform
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_no_face_raises_naming_the_file(tmp_path):
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "CMYK", "I;16"])
 def test_other_image_modes_find_the_same_face(blair, tmp_path, mode):
-    rgb = images.read_image(blair)
+    rgb = read_image(blair)
     if mode == "I;16":
         grey = np.asarray(Image.fromarray(rgb).convert("L"), np.uint16) * 257
         img = Image.fromarray(grey.astype(np.uint16))
@@ -143,8 +144,8 @@ def test_truncated_image_is_a_clear_error(blair, tmp_path):
 
 def test_fallback_finds_the_face_mtcnn_scores_below_0_9(blair):
     """LFW View 1's Princess_Aiko_0001 (a baby, centred): MTCNN's best face scores 0.87–0.90."""
-    from facelib.datasets import lfw_pairs
-    from facelib.detect import FALLBACK_CONFIDENCE, main_faces
+    from facelib.data import lfw_pairs
+    from facelib.faces import FALLBACK_CONFIDENCE, main_faces
 
     v1 = lfw_pairs(1)
     aiko = next(p for p in v1.photos if p.name == "Princess_Aiko_0001.jpg")

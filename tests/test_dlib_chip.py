@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from facelib import assets
-from facelib.detect import detect_face
+from facelib.faces import detect_face
 from facelib.models import dlib_chip
 
 #: LFW-subset people absent from View 1 DevTrain (so absent from the map's fit)
@@ -54,7 +54,7 @@ def test_dlib_landmarks_give_dlibs_own_chip(faces):
 
 def test_landmarks_from_mtcnn_are_near_dlibs_and_nearer_than_the_mean_template(faces):
     """The fitted map puts the chip nearer dlib's own than the mean-template route, on unseen people."""
-    from facelib.encoders import warp_to_template
+    from facelib.faces import warp_to_template
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE
 
     new_err, old_err = [], []

@@ -144,23 +144,22 @@ def _template_tool():
 def test_mtcnn_template_frames_the_face_like_dlibs_own_chip(port, dlib_net, monkeypatch):
     """Re-measure DLIB_CHIP_TEMPLATE on LFW-subset photos (not the ones it was measured on), and check
     that chips cut from MTCNN keypoints give nearly dlib's own descriptors."""
-    from facelib import detect
-    from facelib.encoders import warp_to_template
+    from facelib import faces
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE
 
     # MTCNN once for the 20 photos, batched (4x faster than one by one, the same keypoints): the tool's
     # and the chips' detect_face calls below get these faces
     photos = sorted((assets.fetch("lfw-subset") / "lfw").glob("*/*_000[12].jpg"))
     imgs = [np.asarray(Image.open(p).convert("RGB")) for p in photos]
-    found = {im.tobytes(): detect.main_face(faces, im.shape)
-             for im, faces in zip(imgs, detect.detect_faces_batch(imgs))}
-    mtcnn = detect.detect_face
+    found = {im.tobytes(): faces.main_face(detected, im.shape)
+             for im, detected in zip(imgs, faces.detect_faces_batch(imgs))}
+    mtcnn = faces.detect_face
 
     def detect_face(img, **kw):  # type: ignore[no-untyped-def]
         face = None if kw else found.get(np.ascontiguousarray(img).tobytes())
         return mtcnn(img, **kw) if face is None else face
 
-    monkeypatch.setattr(detect, "detect_face", detect_face)
+    monkeypatch.setattr(faces, "detect_face", detect_face)  # where the tool looks it up
     tool = _template_tool()
     template, pts = tool.measure(photos)
     assert len(pts) >= 15
@@ -171,7 +170,7 @@ def test_mtcnn_template_frames_the_face_like_dlibs_own_chip(port, dlib_net, monk
     for photo in photos[:8]:
         img = np.asarray(Image.open(photo).convert("RGB"))
         theirs.append(dlib.get_face_chip(img, predictor(img, detector(img, 1)[0]), size=150, padding=0.25))
-        ours.append(warp_to_template(img, detect.detect_face(img).keypoints, DLIB_CHIP_TEMPLATE, 150))
+        ours.append(faces.warp_to_template(img, faces.detect_face(img).keypoints, DLIB_CHIP_TEMPLATE, 150))
     a = port.predict(np.stack(ours).astype(np.float32), verbose=0)
     b = port.predict(np.stack(theirs).astype(np.float32), verbose=0)
     same_photo = np.linalg.norm(a - b, axis=1)

@@ -1,20 +1,20 @@
-"""facelib.ecg: the two recordings in millivolts (against their raw files), errors, the time split."""
+"""facelib.conv.ecg: the two recordings in millivolts (against their raw files), errors, the time split."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from facelib import ecg
+from facelib import conv
 
 # --------------------------------------------------------------------------- loaders
 
 @pytest.fixture(scope="module")
-def record() -> ecg.ECGRecord:
-    return ecg.load_mitbih_record()
+def record() -> conv.ECGRecord:
+    return conv.load_mitbih_record()
 
 
-def test_load_mitbih_record_shapes_and_labels(record: ecg.ECGRecord) -> None:
+def test_load_mitbih_record_shapes_and_labels(record: conv.ECGRecord) -> None:
     assert record.fs == 360 and record.record == "100"
     assert record.signal.shape == (650000,) and record.signal.dtype == np.float32
     assert record.signals.shape == (650000, 2)
@@ -28,7 +28,7 @@ def test_load_mitbih_record_shapes_and_labels(record: ecg.ECGRecord) -> None:
     assert record.duration_s == pytest.approx(650000 / 360)
 
 
-def test_load_mitbih_record_millivolts(record: ecg.ECGRecord) -> None:
+def test_load_mitbih_record_millivolts(record: conv.ECGRecord) -> None:
     from facelib import assets
 
     with np.load(assets.fetch("mitbih-100"), allow_pickle=False) as d:
@@ -49,7 +49,7 @@ def test_load_mitbih_record_millivolts(record: ecg.ECGRecord) -> None:
 
 
 def test_load_electrocardiogram() -> None:
-    signal, fs = ecg.load_electrocardiogram()
+    signal, fs = conv.load_electrocardiogram()
     assert fs == 360 and signal.shape == (108000,) and signal.dtype == np.float64
     # first raw values of scipy's ecg.dat are 975, 981: scipy's conversion (ecg - 1024) / 200
     np.testing.assert_allclose(signal[:2], [(975 - 1024) / 200, (981 - 1024) / 200])
@@ -59,14 +59,14 @@ def test_load_electrocardiogram_wrong_file(tmp_path) -> None:
     bad = tmp_path / "bad.npz"
     np.savez(bad, signal=np.zeros(3))
     with pytest.raises(ValueError, match="'ecg'"):
-        ecg.load_electrocardiogram(bad)
+        conv.load_electrocardiogram(bad)
     with pytest.raises(FileNotFoundError, match=r"ECG record .*missing.npz not found \(run `facelib fetch mitbih-100"):
-        ecg.load_mitbih_record(tmp_path / "missing.npz")
+        conv.load_mitbih_record(tmp_path / "missing.npz")
     with pytest.raises(FileNotFoundError, match=r"ECG file .*missing.npz not found \(run `facelib fetch scipy-ecg`\)"):
-        ecg.load_electrocardiogram(tmp_path / "missing.npz")
+        conv.load_electrocardiogram(tmp_path / "missing.npz")
 
 
 def test_time_split() -> None:
-    assert ecg.time_split(650000) == 520000
+    assert conv.time_split(650000) == 520000
     with pytest.raises(ValueError, match="train_fraction"):
-        ecg.time_split(100, 1.5)
+        conv.time_split(100, 1.5)

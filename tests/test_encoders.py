@@ -1,4 +1,4 @@
-"""facelib.encoders: one API over FaceNet, the dlib port and their fusion, each with its own pipeline."""
+"""facelib.faces.encoders: one API over FaceNet, the dlib port and their fusion, each with its own pipeline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from lfw_faces import lfw_labels, lfw_paths
 from PIL import Image
 
-from facelib import detect, encoder_cache, encoders
-from facelib.detect import NoFaceFoundError
+from facelib import faces
+from facelib.faces import encoder_cache, encoders
 
 
 def _photos(per_person: int = 2) -> tuple[list, np.ndarray]:
@@ -98,14 +98,13 @@ def test_fused_is_both_unit_encodings_side_by_side_weighted(photos):
 
 def test_dlib_alignments_cut_different_chips_and_cache_apart(photos, tmp_home):
     """``alignment="landmarks"`` cuts dlib's chip from predicted dlib landmarks (facelib.models.dlib_chip)."""
-    from facelib.detect import detect_face
     from facelib.models.dlib_chip import chip_from_mtcnn
 
     path = photos[0][0]
     lm = encoders.load("dlib", alignment="landmarks")
     tm = encoders.load("dlib")
     chip = lm.align_photos([path])[0]
-    kp = detect_face(path).keypoints
+    kp = faces.detect_face(path).keypoints
     np.testing.assert_array_equal(chip, chip_from_mtcnn(np.asarray(Image.open(path).convert("RGB")), kp))
     assert np.abs(chip.astype(int) - tm.align_photos([path])[0].astype(int)).mean() > 1  # not the template's chip
     assert lm.cache_key != tm.cache_key and lm.threshold == encoders.THRESHOLDS[("dlib", "landmarks", True)]
@@ -117,13 +116,13 @@ def test_no_face_raises_or_is_centre_cropped_and_counted(photos, tmp_path):
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((120, 100, 3), 128, np.uint8)).save(blank)
     enc = encoders.load("facenet")
-    with pytest.raises(NoFaceFoundError, match="no face found in .*blank.png; pass on_no_face='centre'"):
+    with pytest.raises(faces.NoFaceFoundError, match="no face found in .*blank.png; pass on_no_face='centre'"):
         enc.encode_photos([photos[0][0], blank])
     x = enc.encode_photos([photos[0][0], Image.open(blank), np.asarray(Image.open(photos[0][1]))],
                           on_no_face="centre")
     assert x.shape == (3, 128) and enc.not_found == 1 and enc.no_face.tolist() == [False, True, False]
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
-    kp = encoders.centre_keypoints((120, 100))
+    kp = faces.centre_keypoints((120, 100))
     assert kp.shape == (5, 2) and 0 < kp[:, 0].min() and kp[:, 0].max() < 100 and kp[:, 1].max() < 120
 
 
@@ -141,12 +140,10 @@ def test_cache_gives_the_same_encodings(photos, tmp_home):
 
 def test_calibrate_uses_the_equal_error_rate_not_raw_accuracy():
     """All pairs of 10 people × 10 photos are 91 % impostors: τ must balance FAR and FRR (lesson 01)."""
-    from facelib.face_database import FaceDatabase
-
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 10)
     enc = rng.normal(size=(10, 8))[labels] * 0.7 + rng.normal(size=(100, 8)) * 0.5
-    tau = FaceDatabase(model=object()).calibrate(encodings=enc, labels=labels)
+    tau = faces.FaceDatabase(model=object()).calibrate(encodings=enc, labels=labels)
     i, j = np.triu_indices(100, 1)
     d, same = np.linalg.norm(enc[i] - enc[j], axis=1), labels[i] == labels[j]
     assert 0.08 < (same.mean()) < 0.1
@@ -160,15 +157,13 @@ def test_calibrate_uses_the_equal_error_rate_not_raw_accuracy():
 
 
 def test_face_database_with_an_encoder_round_trips_it(photos, tmp_path):
-    from facelib.face_database import FaceDatabase
-
     paths, _ = photos
-    db = FaceDatabase(encoder="dlib")
+    db = faces.FaceDatabase(encoder="dlib")
     db.add("a", paths[0])
     db.add("b", paths[2])
     assert db.encoder_name == "dlib" and db.effective_threshold() == encoders.load("dlib").threshold
     assert db.encodings("a").shape == (1, 128)
-    again = FaceDatabase.load(db.save(tmp_path / "house.db"))
+    again = faces.FaceDatabase.load(db.save(tmp_path / "house.db"))
     assert again.encoder_name == "dlib"
     dist, who = again.identify(paths[1])
     assert who == "a" and dist < again.effective_threshold()
@@ -177,12 +172,11 @@ def test_face_database_with_an_encoder_round_trips_it(photos, tmp_path):
 
 def test_cli_encoder_is_stored_and_not_mixed(photos, tmp_path, capsys):
     from facelib import cli
-    from facelib.face_database import FaceDatabase
 
     paths, _ = photos
     db = tmp_path / "door.db"
     assert cli.main(["enroll", str(db), "a", str(paths[0]), "--encoder", "dlib"]) == 0
-    assert FaceDatabase.load(db).encoder_name == "dlib"
+    assert faces.FaceDatabase.load(db).encoder_name == "dlib"
     assert cli.main(["enroll", str(db), "b", str(paths[2])]) == 0  # the stored encoder is used
     assert cli.main(["enroll", str(db), "c", str(paths[4]), "--encoder", "facenet"]) == 2
     assert "holds encodings of encoder 'dlib'; --encoder facenet cannot be mixed" in capsys.readouterr().err
@@ -195,7 +189,7 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
     fallback is detected again; the policy is written into each file."""
     import json
 
-    from facelib.images import to_rgb_uint8
+    from facelib.data import to_rgb_uint8
 
     paths = photos[0][:2]
     rgbs = [to_rgb_uint8(p) for p in paths]
@@ -207,10 +201,10 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
     # files of the earlier format (no policy, made at 0.9 without fallback): a face, and a miss
     files[0].write_text(json.dumps({"keypoints": planted, "confidence": 0.95}))
     files[1].write_text(json.dumps({"keypoints": None, "confidence": 0.0}))
-    got = encoders.detect_photos(rgbs, keys=keys)
+    got = encoder_cache.detect_photos(rgbs, keys=keys)
     np.testing.assert_array_equal(got[0].keypoints, planted)  # reused as it is
     assert got[1].keypoints is not None and got[1].confidence > 0.9  # detected again
-    assert json.loads(files[1].read_text())["policy"] == [0.9, detect.FALLBACK_CONFIDENCE]
+    assert json.loads(files[1].read_text())["policy"] == [0.9, faces.FALLBACK_CONFIDENCE]
     # another min_confidence is another policy: the planted face is not reused
-    again = encoders.detect_photos(rgbs[:1], keys=keys[:1], min_confidence=0.95)
+    again = encoder_cache.detect_photos(rgbs[:1], keys=keys[:1], min_confidence=0.95)
     assert np.abs(again[0].keypoints - planted).max() > 10

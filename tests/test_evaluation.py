@@ -1,4 +1,4 @@
-"""facelib.evaluation against scikit-learn, brute force and hand-worked cases."""
+"""facelib.faces.evaluation against scikit-learn, brute force and hand-worked cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from facelib import evaluation as ev
+from facelib import faces
 
 
 def scores(seed=0, n=200, ties=False):
@@ -22,18 +22,18 @@ def test_pairwise_distances_brute_force():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     ref = np.array([[np.sqrt(sum((a[i, k] - b[j, k]) ** 2 for k in range(3))) for j in range(4)] for i in range(5)])
-    np.testing.assert_allclose(ev.pairwise_distances(a, b), ref, atol=1e-9)
-    np.testing.assert_allclose(ev.pairwise_distances(a, b, squared=True), ref ** 2, atol=1e-9)
-    np.testing.assert_allclose(np.diag(ev.pairwise_distances(a)), 0.0, atol=1e-6)
-    np.testing.assert_allclose(ev.pair_distances(a[:4], b), np.diag(ref[:4]), atol=1e-9)
+    np.testing.assert_allclose(faces.pairwise_distances(a, b), ref, atol=1e-9)
+    np.testing.assert_allclose(faces.pairwise_distances(a, b, squared=True), ref ** 2, atol=1e-9)
+    np.testing.assert_allclose(np.diag(faces.pairwise_distances(a)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(faces.pair_distances(a[:4], b), np.diag(ref[:4]), atol=1e-9)
     with pytest.raises(ValueError, match=r"\(n, d\)"):
-        ev.pairwise_distances(a, b[:, :2])
+        faces.pairwise_distances(a, b[:, :2])
     with pytest.raises(ValueError, match="same shape"):
-        ev.pair_distances(a, b)
+        faces.pair_distances(a, b)
 
 
 def test_all_pairs():
-    i, j, same = ev.all_pairs(np.array([0, 0, 1, 1, 1]))
+    i, j, same = faces.all_pairs(np.array([0, 0, 1, 1, 1]))
     assert len(i) == 10 and np.all(i < j)
     assert same.sum() == 1 + 3
 
@@ -41,43 +41,43 @@ def test_all_pairs():
 @pytest.mark.parametrize("ties", [False, True])
 def test_roc_and_auc_match_sklearn(ties):
     d, same = scores(1, ties=ties)
-    fpr, tpr, thr = ev.roc_curve(d, same)
+    fpr, tpr, thr = faces.roc_curve(d, same)
     s_fpr, s_tpr, s_thr = metrics.roc_curve(same, -d, drop_intermediate=False)
     np.testing.assert_allclose(fpr, s_fpr)
     np.testing.assert_allclose(tpr, s_tpr)
     np.testing.assert_allclose(thr[1:], -s_thr[1:])
-    assert ev.auc(fpr, tpr) == pytest.approx(metrics.roc_auc_score(same, -d), abs=1e-12)
+    assert faces.auc(fpr, tpr) == pytest.approx(metrics.roc_auc_score(same, -d), abs=1e-12)
 
 
 def test_auc_hand_worked():
     # perfectly separated -> 1; perfectly inverted -> 0; square (0,0)-(0,.5)-(1,.5)-(1,1) -> 0.5
-    assert ev.auc(*ev.roc_curve([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[:2]) == 1.0
-    assert ev.auc(*ev.roc_curve([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])[:2]) == 0.0
-    assert ev.auc([0, 0, 1, 1], [0, 0.5, 0.5, 1]) == pytest.approx(0.5)
+    assert faces.auc(*faces.roc_curve([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[:2]) == 1.0
+    assert faces.auc(*faces.roc_curve([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])[:2]) == 0.0
+    assert faces.auc([0, 0, 1, 1], [0, 0.5, 0.5, 1]) == pytest.approx(0.5)
 
 
 def test_best_threshold_brute_force():
     d, same = scores(2)
-    tau, acc = ev.best_threshold(d, same)
+    tau, acc = faces.best_threshold(d, same)
     u = np.unique(d)
     candidates = np.r_[u[0] - 1, (u[1:] + u[:-1]) / 2, u[-1] + 1]
     best = max(np.mean((d <= t) == same) for t in candidates)
     assert acc == pytest.approx(best)
-    assert ev.verification_accuracy(d, same, tau) == pytest.approx(acc)
+    assert faces.verification_accuracy(d, same, tau) == pytest.approx(acc)
 
 
 def test_best_threshold_hand_worked():
-    tau, acc = ev.best_threshold([0.2, 0.4, 0.9, 1.1], [True, True, False, False])
+    tau, acc = faces.best_threshold([0.2, 0.4, 0.9, 1.1], [True, True, False, False])
     assert acc == 1.0 and tau == pytest.approx(0.65)
 
 
 def test_equal_error_rate_hand_worked_and_brute_force():
     # same at 1, 3; different at 2, 4: at τ = 2, FAR = FRR = 1/2
-    eer, tau = ev.equal_error_rate([1, 3, 2, 4], [1, 1, 0, 0])
+    eer, tau = faces.equal_error_rate([1, 3, 2, 4], [1, 1, 0, 0])
     assert eer == pytest.approx(0.5) and tau == pytest.approx(2.0)
-    assert ev.equal_error_rate([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[0] == pytest.approx(0.0)
+    assert faces.equal_error_rate([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])[0] == pytest.approx(0.0)
     d, same = scores(3, n=2000)
-    eer, tau = ev.equal_error_rate(d, same)
+    eer, tau = faces.equal_error_rate(d, same)
     grid = np.linspace(d.min(), d.max(), 20001)
     far = np.array([np.mean(d[~same] <= t) for t in grid])
     frr = np.array([np.mean(d[same] > t) for t in grid])
@@ -87,9 +87,9 @@ def test_equal_error_rate_hand_worked_and_brute_force():
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="same length"):
-        ev.roc_curve([0.1, 0.2], [True])
+        faces.roc_curve([0.1, 0.2], [True])
     with pytest.raises(ValueError, match="both same-person and different-person"):
-        ev.best_threshold([0.1, 0.2], [True, True])
+        faces.best_threshold([0.1, 0.2], [True, True])
 
 
 def test_one_shot_accuracy_hand_worked():
@@ -98,7 +98,7 @@ def test_one_shot_accuracy_hand_worked():
     # query 100 (95 < 99), wrong when the support is 100 and the query 5 (95 > 4). -> 0.75
     x = np.array([[0.0], [1.0], [5.0], [100.0]])
     y = np.array([0, 0, 1, 1])
-    acc = ev.one_shot_accuracy(None, x, y, n_way=2, trials=4000, seed=0)
+    acc = faces.one_shot_accuracy(None, x, y, n_way=2, trials=4000, seed=0)
     assert acc == pytest.approx(0.75, abs=0.03)
 
 
@@ -106,19 +106,20 @@ def test_one_shot_accuracy_perfect_and_chance():
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(12), 3)
     perfect = np.eye(12)[y] + 0.01 * rng.normal(size=(36, 12))
-    assert ev.one_shot_accuracy(None, perfect, y, n_way=10, trials=300) == 1.0
+    assert faces.one_shot_accuracy(None, perfect, y, n_way=10, trials=300) == 1.0
     # encodings unrelated to the person: chance level 1/10 (many photos each, so that the fixed
     # random points carry no accidental structure)
     y_many = np.repeat(np.arange(12), 50)
     unrelated = rng.normal(size=(600, 16))
-    assert ev.one_shot_accuracy(None, unrelated, y_many, n_way=10, trials=3000, seed=1) == pytest.approx(0.1, abs=0.025)
+    assert faces.one_shot_accuracy(None, unrelated, y_many, n_way=10, trials=3000, seed=1) == pytest.approx(
+        0.1, abs=0.025)
     noise = rng.normal(size=(36, 12))
     # an encoder function gives the same as its pre-computed encodings
     enc = lambda b: np.asarray(b)[:, :6] * 2.0  # noqa: E731
-    assert ev.one_shot_accuracy(enc, noise, y, trials=200, seed=2) == ev.one_shot_accuracy(
+    assert faces.one_shot_accuracy(enc, noise, y, trials=200, seed=2) == faces.one_shot_accuracy(
         None, noise[:, :6] * 2.0, y, trials=200, seed=2)
     with pytest.raises(ValueError, match="10-way"):
-        ev.one_shot_accuracy(None, noise[:27], y[:27], n_way=10)
+        faces.one_shot_accuracy(None, noise[:27], y[:27], n_way=10)
 
 
 def test_encode_batches_and_errors():
@@ -129,30 +130,30 @@ def test_encode_batches_and_errors():
         calls.append(len(batch))
         return batch * 3
 
-    np.testing.assert_array_equal(ev.encode(f, x, batch_size=4), x * 3)
+    np.testing.assert_array_equal(faces.encode(f, x, batch_size=4), x * 3)
     assert calls == [4, 4, 2]
     with pytest.raises(ValueError, match="empty"):
-        ev.encode(f, x[:0])
+        faces.encode(f, x[:0])
 
 
 def test_accepts_is_d_at_most_tau_including_equality():
-    assert ev.accepts(0.7, 0.7) is True  # the lecture: d <= τ means "same"
-    assert ev.accepts(np.nextafter(0.7, 1.0), 0.7) is False
-    assert ev.accepts(0.0, 0.0) is True
-    np.testing.assert_array_equal(ev.accepts(np.array([0.5, 0.7, 0.9]), 0.7), [True, True, False])
+    assert faces.accepts(0.7, 0.7) is True  # the lecture: d <= τ means "same"
+    assert faces.accepts(np.nextafter(0.7, 1.0), 0.7) is False
+    assert faces.accepts(0.0, 0.0) is True
+    np.testing.assert_array_equal(faces.accepts(np.array([0.5, 0.7, 0.9]), 0.7), [True, True, False])
     # verification_accuracy judges with the same rule: the pair at exactly τ is accepted
-    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, True, False], 0.7) == 1.0
-    assert ev.verification_accuracy([0.5, 0.7, 0.9], [True, False, False], 0.7) == pytest.approx(2 / 3)
+    assert faces.verification_accuracy([0.5, 0.7, 0.9], [True, True, False], 0.7) == 1.0
+    assert faces.verification_accuracy([0.5, 0.7, 0.9], [True, False, False], 0.7) == pytest.approx(2 / 3)
 
 
 def test_roc_and_best_threshold_choose_under_the_rule_they_report():
     d, same = scores(5, ties=True)
-    fpr, tpr, thr = ev.roc_curve(d, same)
+    fpr, tpr, thr = faces.roc_curve(d, same)
     for f, t, tau in zip(fpr[1:], tpr[1:], thr[1:]):  # every ROC point is "accepts(d, τ)" at τ = a distance
-        acc = ev.accepts(d, tau)
+        acc = faces.accepts(d, tau)
         assert t == pytest.approx(acc[same].mean()) and f == pytest.approx(acc[~same].mean())
-    tau, acc = ev.best_threshold(d, same)
-    assert np.mean(ev.accepts(d, tau) == same) == pytest.approx(acc)
+    tau, acc = faces.best_threshold(d, same)
+    assert np.mean(faces.accepts(d, tau) == same) == pytest.approx(acc)
 
 
 def test_encode_is_the_one_batched_encoder_for_models_and_functions():
@@ -163,8 +164,8 @@ def test_encode_is_the_one_batched_encoder_for_models_and_functions():
     inputs = keras.Input((6, 6, 1))
     model = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.Flatten()(keras.layers.Dropout(0.5)(inputs))))
     ref = np.asarray(model(x, training=False))  # eager, inference mode (dropout off)
-    np.testing.assert_allclose(ev.encode(model, x, batch_size=16), ref, atol=1e-6)
-    np.testing.assert_allclose(ev.encode(model, x, batch_size=16, preprocess=lambda b: 2 * b),
+    np.testing.assert_allclose(faces.encode(model, x, batch_size=16), ref, atol=1e-6)
+    np.testing.assert_allclose(faces.encode(model, x, batch_size=16, preprocess=lambda b: 2 * b),
                                np.asarray(model(2 * x, training=False)), atol=1e-6)
     seen = []
 
@@ -172,22 +173,22 @@ def test_encode_is_the_one_batched_encoder_for_models_and_functions():
         seen.append(len(batch))
         return batch.reshape(len(batch), -1)[:, :3]
 
-    np.testing.assert_array_equal(ev.encode(plain, x, batch_size=32), x.reshape(70, -1)[:, :3])
+    np.testing.assert_array_equal(faces.encode(plain, x, batch_size=32), x.reshape(70, -1)[:, :3])
     assert seen == [32, 32, 6]
     with pytest.raises(ValueError, match="empty"):
-        ev.encode(plain, x[:0])
+        faces.encode(plain, x[:0])
     # one_shot_accuracy encodes through the same function: same result as on the encodings themselves
     y = np.repeat(np.arange(10), 7)
-    assert ev.one_shot_accuracy(model, x, y, trials=50) == ev.one_shot_accuracy(None, ev.encode(model, x), y,
-                                                                               trials=50)
+    assert faces.one_shot_accuracy(model, x, y, trials=50) == faces.one_shot_accuracy(
+        None, faces.encode(model, x), y, trials=50)
 
 
 def test_mining_losses_use_the_same_distances_as_evaluation():
-    from facelib import losses
+    from facelib.faces import losses
 
     e = np.random.default_rng(4).normal(size=(9, 5)).astype(np.float32)
     for squared in (True, False):
         np.testing.assert_allclose(losses._batch_distances(e, squared=squared).numpy(),
-                                   ev.pairwise_distances(e, squared=squared), atol=1e-4)
+                                   faces.pairwise_distances(e, squared=squared), atol=1e-4)
     # the one public pairwise_distances is evaluation's (losses' had the opposite ``squared`` default)
     assert not hasattr(losses, "pairwise_distances") and "pairwise_distances" not in losses.__all__

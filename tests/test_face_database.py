@@ -1,4 +1,4 @@
-"""facelib.face_database: FaceDatabase (enrol, identify, verify, calibrate, save/load) on the LFW subset."""
+"""facelib.faces.database: FaceDatabase (enrol, identify, verify, calibrate, save/load) on the LFW subset."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facelib import images, verification
-from facelib.detect import NoFaceFoundError
-from facelib.evaluation import accepts
-from facelib.face_database import FaceDatabase
-from facelib.verification import default_model, img_to_encoding
+from facelib import faces
+from facelib.data import read_image
+from facelib.faces import FaceDatabase, NoFaceFoundError, accepts, default_model, img_to_encoding
 
 # The LFW fixtures (paths, labels, model, encodings) come from conftest.py.
 
@@ -65,7 +63,7 @@ def test_add_remove_and_len(paths, model):
     assert len(db) == 0
     with pytest.raises(ValueError, match="empty"):
         db.identify(paths[0])
-    assert db.add("Ariel", [paths[0], Image.open(paths[1]), images.read_image(paths[2])]) == 3
+    assert db.add("Ariel", [paths[0], Image.open(paths[1]), read_image(paths[2])]) == 3
     assert db.add("Ariel", paths[3]) == 1
     assert len(db) == 1 and db.n_photos == 4 and db.encodings("Ariel").shape == (4, 128)
     with pytest.raises(KeyError, match="Colin"):
@@ -91,7 +89,6 @@ def _colour_photos():
 
 
 def test_calibrate_chooses_and_applies_tau_under_the_same_rule():
-    from facelib import evaluation as ev
     from facelib.checks.verification import colour_encoder
 
     photos, people = _colour_photos()
@@ -100,8 +97,8 @@ def test_calibrate_chooses_and_applies_tau_under_the_same_rule():
     for k, (e, p) in enumerate(zip(enc, people)):
         db.add_encodings(f"photo{k}", e, [f"person {p}"])
     tau = db.calibrate(encodings=enc, labels=people)
-    i, j, same = ev.all_pairs(np.asarray(people))
-    _, best_acc = ev.best_threshold(ev.pairwise_distances(enc)[i, j], same)
+    i, j, same = faces.all_pairs(np.asarray(people))
+    _, best_acc = faces.best_threshold(faces.pairwise_distances(enc)[i, j], same)
     # the database's own decisions on every pair reach the accuracy calibrate chose τ for
     decisions = np.array([db.verify(photos[a], f"photo{b}")[1] for a, b in zip(i, j)])
     assert np.mean(decisions == same) == pytest.approx(best_acc)
@@ -179,7 +176,7 @@ def test_no_face_and_broken_images_are_clear_errors(tmp_path, paths, model):
 
 @pytest.mark.parametrize("mode", ["RGBA", "CMYK", "L", "I;16"])
 def test_other_image_modes_encode_like_the_rgb_photo(tmp_path, paths, model, mode):
-    rgb = images.read_image(paths[40])
+    rgb = read_image(paths[40])
     db = FaceDatabase(model)
     ref = db.encode(paths[40])
     if mode == "I;16":
@@ -218,25 +215,28 @@ def test_calibrate_from_the_enrolled_photos():
 
 
 def test_photos_of_different_sizes_encode_the_same_alone_or_together(paths, model):
-    small = images.read_image(paths[20])
-    big = np.asarray(Image.fromarray(images.read_image(paths[30])).resize((400, 300)))
+    small = read_image(paths[20])
+    big = np.asarray(Image.fromarray(read_image(paths[30])).resize((400, 300)))
     db = FaceDatabase(model)
     together = db.encode([small, big, paths[25]])
     alone = np.concatenate([db.encode(small), db.encode(big), db.encode(paths[25])])
     np.testing.assert_allclose(together, alone, atol=1e-4)
 
 
-def test_verification_re_exports_face_database():
-    assert verification.FaceDatabase is FaceDatabase
-    assert "FaceDatabase" in verification.__all__
+def test_faces_re_exports_face_database():
+    from facelib.faces import database
+
+    assert faces.FaceDatabase is database.FaceDatabase
+    assert "FaceDatabase" in faces.__all__
 
 
-def test_preprocessing_constants_live_in_verification_and_are_re_exported():
-    """Checking a database file needs them without Keras; inception_resnet re-exports the same objects."""
-    from facelib.models import inception_resnet
+def test_preprocessing_constants_live_in_facenet_input_and_are_re_exported():
+    """Checking a database file needs them without Keras (facelib.models.facenet_input); facelib.faces re-exports
+    the same objects."""
+    from facelib.models import facenet_input
 
-    for name in ("PREPROCESSING", "DEFAULT_THRESHOLDS"):
-        assert getattr(inception_resnet, name) is getattr(verification, name)
-        assert name in inception_resnet.__all__ and name in verification.__all__
-    assert verification.DEFAULT_THRESHOLDS == {"course": verification.COURSE_THRESHOLD, "standardize": 1.0}
-    assert set(verification.PREPROCESSING) == set(verification.DEFAULT_THRESHOLDS)
+    for name in ("COURSE_THRESHOLD", "PREPROCESSING", "DEFAULT_THRESHOLDS"):
+        assert getattr(faces, name) is getattr(facenet_input, name)
+        assert name in faces.__all__ and name in facenet_input.__all__
+    assert faces.DEFAULT_THRESHOLDS == {"course": faces.COURSE_THRESHOLD, "standardize": 1.0}
+    assert set(faces.PREPROCESSING) == set(faces.DEFAULT_THRESHOLDS)

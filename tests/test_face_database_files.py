@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facelib.verification import FaceDatabase
+from facelib.faces import FaceDatabase
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,10 +153,11 @@ def test_a_model_name_that_is_also_a_file_is_never_opened(tmp_path, monkeypatch)
     Path("facenet-keras-128").write_bytes(b"zeroed weights")
     db = FaceDatabase.load(write_db(tmp_path / "ok.db"))
     opened = []
-    from facelib import face_database
+    from facelib.faces import database
 
-    # the process-wide cache may hold a model loaded by an earlier test: go through the loader itself
-    monkeypatch.setattr(face_database, "default_model", face_database.default_model.__wrapped__)
+    # the process-wide cache may hold a model loaded by an earlier test: go through the loader itself (patched
+    # where FaceDatabase looks it up)
+    monkeypatch.setattr(database, "default_model", database.default_model.__wrapped__)
     monkeypatch.setattr(assets, "fetch", lambda name, **k: opened.append(name) or (_ for _ in ()).throw(
         assets.AssetUnavailableError("stop here")))
     with pytest.raises(assets.AssetUnavailableError):
@@ -208,7 +209,7 @@ _ENROL = textwrap.dedent('''
     from pathlib import Path
     import numpy as np
     from facelib import cli
-    from facelib.verification import FaceDatabase
+    from facelib.faces import FaceDatabase
 
     def slow_encode(self, images, *, progress=None):
         if len(sys.argv) > 5 and sys.argv[5] != "hang":  # a folder where every writer checks in:
@@ -330,23 +331,28 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
 
 def test_several_faces_use_the_main_one_and_say_so(monkeypatch):
     """Two detected faces: the main one (larger, central) answers; a warning says one was ignored."""
-    from facelib import detect as det
-    from facelib import face_database as fdb
+    from facelib.faces import (  # patched where FaceDatabase looks the names up
+        Face,
+        FaceDatabaseWarning,
+        database,
+        detect,
+    )
 
-    big = det.Face((30, 30, 40, 40), np.zeros((5, 2)), 0.99)
-    small = det.Face((0, 0, 10, 10), np.ones((5, 2)), 0.95)
-    monkeypatch.setattr(det, "detect_faces", lambda rgb, **k: [small, big])
-    monkeypatch.setattr(det, "align", lambda rgb, face, **k: np.full((160, 160, 3), 1 if face is big else 2, np.uint8))
+    big = Face((30, 30, 40, 40), np.zeros((5, 2)), 0.99)
+    small = Face((0, 0, 10, 10), np.ones((5, 2)), 0.95)
+    monkeypatch.setattr(detect, "detect_faces", lambda rgb, **k: [small, big])
+    monkeypatch.setattr(detect, "align",
+                        lambda rgb, face, **k: np.full((160, 160, 3), 1 if face is big else 2, np.uint8))
     ann, bob = unit_rows(2)
-    monkeypatch.setattr(fdb, "encode_faces",
+    monkeypatch.setattr(database, "encode_faces",
                         lambda faces, model, **k: np.stack([ann if f[0, 0, 0] == 1 else bob for f in faces]))
     db = FaceDatabase(model=object())
     db.add_encodings("Ann", ann[None])
     db.add_encodings("Bob", bob[None])
     photo = np.zeros((100, 100, 3), np.uint8)
-    with pytest.warns(fdb.FaceDatabaseWarning, match=r"2 faces found.*1 other ignored"):
+    with pytest.warns(FaceDatabaseWarning, match=r"2 faces found.*1 other ignored"):
         assert db.identify(photo) == (0.0, "Ann")
-    with pytest.warns(fdb.FaceDatabaseWarning, match="2 faces found"):
+    with pytest.warns(FaceDatabaseWarning, match="2 faces found"):
         assert db.verify(photo, "Ann") == (0.0, True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facelib import images
+from facelib import data
 
 
 @pytest.fixture
@@ -42,14 +42,14 @@ def _with_orientation(path, arr, orientation: int):
 def test_exif_orientation_is_honoured_when_reading(tmp_path, pattern, orientation, expected):
     path = _with_orientation(tmp_path / f"o{orientation}.png", pattern, orientation)
     want = expected(pattern)
-    np.testing.assert_array_equal(images.read_image(path), want)
-    np.testing.assert_array_equal(images.to_rgb_uint8(str(path)), want)
+    np.testing.assert_array_equal(data.read_image(path), want)
+    np.testing.assert_array_equal(data.to_rgb_uint8(str(path)), want)
     with Image.open(path) as opened:  # a PIL image the user opened is read upright too
-        np.testing.assert_array_equal(images.to_rgb_uint8(opened), want)
+        np.testing.assert_array_equal(data.to_rgb_uint8(opened), want)
 
 
 def test_exif_orientation_is_honoured_by_the_face_pipeline(tmp_path, pattern):
-    from facelib.verification import course_image
+    from facelib.faces import course_image
 
     path = _with_orientation(tmp_path / "side.png", pattern, 6)
     upright = course_image(np.rot90(pattern, -1).copy(), size=8)
@@ -58,9 +58,9 @@ def test_exif_orientation_is_honoured_by_the_face_pipeline(tmp_path, pattern):
 
 def test_float_arrays_on_0_255_are_not_clipped_to_white(pattern):
     as_float = pattern.astype(np.float32)  # 0..213, as e.g. np.asarray(img, float) gives
-    np.testing.assert_array_equal(images.to_rgb_uint8(as_float), pattern)
-    np.testing.assert_array_equal(images.to_rgb_uint8(pattern / 255.0), pattern)  # [0, 1] stays [0, 1]
-    np.testing.assert_array_equal(images.to_rgb_uint8(np.clip(pattern / 255.0 + 0.004, 0, 1.004)),
+    np.testing.assert_array_equal(data.to_rgb_uint8(as_float), pattern)
+    np.testing.assert_array_equal(data.to_rgb_uint8(pattern / 255.0), pattern)  # [0, 1] stays [0, 1]
+    np.testing.assert_array_equal(data.to_rgb_uint8(np.clip(pattern / 255.0 + 0.004, 0, 1.004)),
                                   np.clip(pattern.astype(int) + 1, 0, 255))  # a hair over 1 is still [0, 1]
 
 
@@ -68,12 +68,12 @@ def test_float_arrays_on_0_255_are_not_clipped_to_white(pattern):
                                  np.linspace(-0.5, 1.5, 48).reshape(4, 4, 3)])
 def test_float_arrays_outside_both_scales_are_refused(bad):
     with pytest.raises(ValueError, match=r"\[0, 1\] or \[0, 255\]"):
-        images.to_rgb_uint8(bad)
+        data.to_rgb_uint8(bad)
 
 
 def test_a_folder_is_not_an_image(tmp_path):
     with pytest.raises(ValueError, match=rf"'{tmp_path}' is a directory"):
-        images.read_image(tmp_path)
+        data.read_image(tmp_path)
 
 
 def test_a_decompression_bomb_names_the_file_and_its_size(tmp_path):
@@ -84,7 +84,7 @@ def test_a_decompression_bomb_names_the_file_and_its_size(tmp_path):
     bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
                      + chunk(b"IEND", b""))
     with pytest.raises(ValueError, match=r"bomb.png' is 20000x20000 pixels"):
-        images.read_image(bomb)
+        data.read_image(bomb)
     assert Image.MAX_IMAGE_PIXELS == 89478485 or Image.MAX_IMAGE_PIXELS  # the global limit is left as it was
 
 
@@ -92,8 +92,8 @@ def test_a_decompression_bomb_names_the_file_and_its_size(tmp_path):
 def test_written_files_keep_the_users_umask(tmp_path, umask, mode):
     old = os.umask(umask)
     try:
-        png = images.save_image(tmp_path / "x.png", np.zeros((2, 2, 3), np.uint8))
-        txt = images.atomic_write(tmp_path / "page.html", lambda tmp: tmp.write_text("<p>hi</p>"))
+        png = data.save_image(tmp_path / "x.png", np.zeros((2, 2, 3), np.uint8))
+        txt = data.atomic_write(tmp_path / "page.html", lambda tmp: tmp.write_text("<p>hi</p>"))
     finally:
         os.umask(old)
     assert png.stat().st_mode & 0o777 == mode and txt.stat().st_mode & 0o777 == mode
@@ -101,9 +101,9 @@ def test_written_files_keep_the_users_umask(tmp_path, umask, mode):
 
 def test_rewriting_a_file_keeps_its_mode(tmp_path):
     path = tmp_path / "shared.png"
-    images.save_image(path, np.zeros((2, 2, 3), np.uint8))
+    data.save_image(path, np.zeros((2, 2, 3), np.uint8))
     path.chmod(0o640)
-    images.save_image(path, np.ones((2, 2, 3), np.uint8))
+    data.save_image(path, np.ones((2, 2, 3), np.uint8))
     assert path.stat().st_mode & 0o777 == 0o640
 
 
@@ -111,5 +111,5 @@ def test_rewriting_a_file_keeps_its_mode(tmp_path):
                                  np.full((4, 4, 3), 1 + 1j), np.full((4, 4, 3), "a")])
 def test_integer_arrays_outside_0_255_and_non_numbers_are_refused_not_wrapped(bad):
     with pytest.raises(ValueError, match="image"):
-        images.to_rgb_uint8(bad)
-    assert images.to_rgb_uint8(np.full((2, 2, 3), 200, np.int64)).max() == 200  # in range: taken as is
+        data.to_rgb_uint8(bad)
+    assert data.to_rgb_uint8(np.full((2, 2, 3), 200, np.int64)).max() == 200  # in range: taken as is

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from facelib import assets
-from facelib.models.inception_resnet import ScaleSum, facenet, inception_resnet_v1, load_facenet_weights, preprocess
+from facelib.models.facenet_input import preprocess
+from facelib.models.inception_resnet import ScaleSum, facenet, inception_resnet_v1, load_facenet_weights
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def h5_path():
 
 @pytest.fixture(scope="module")
 def model():
-    from facelib.verification import default_model
+    from facelib.faces import default_model
 
     return default_model()
 

@@ -1,4 +1,4 @@
-"""facelib.lfw_pairs: LFW's pairs files read by explicit file name, from the registry or any folder."""
+"""facelib.data.lfw: LFW's pairs files read by explicit file name, from the registry or any folder."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from facelib import config
-from facelib.lfw_pairs import lfw_pairs
+from facelib.data import lfw_pairs
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_view1_from_the_registry_archive(view1):
     assert train.b[1100] == view1.root / "lfw" / name2 / f"{name2}_{int(n2):04d}.jpg"
     assert train.same[:1100].all() and not train.same[1100:].any()
     assert view1.folds == []
-    # extracted once into the cache, stamped with the archive it came from (facelib.archives.extract_once)
+    # extracted once into the cache, stamped with the archive it came from (facelib.data.archives.extract_once)
     assert view1.root == config.settings.home / "lfw" / "lfw_view1"
     assert (view1.root / ".source").read_text().startswith("lfw_view1.tar.gz ")
 

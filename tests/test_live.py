@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from facelib import live
-from facelib.face_database import FaceDatabase
+from facelib.faces import FaceDatabase
 
 ENROLLED, STRANGER = "Ariel_Sharon", "Colin_Powell"
 
@@ -241,7 +241,7 @@ def test_static_demo_on_stored_photos(db):
 
 
 def test_widget_answers_frames_and_reports_bad_bytes(db, clip):
-    from facelib.live_widget import LiveDoorWidget
+    from facelib.live.widget import LiveDoorWidget
 
     mine = FaceDatabase(db.model)
     mine.add_encodings("Ariel Sharon", db.encodings("Ariel Sharon"))
@@ -281,7 +281,7 @@ def test_door_is_the_widget_for_a_person_and_a_picture_for_nbval(db):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from facelib.live_widget import LiveDoorWidget
+    from facelib.live.widget import LiveDoorWidget
 
     before = set(plt.get_fignums())
     assert live.door(db, interactive=False) is None
@@ -304,7 +304,7 @@ def test_snapshot_goes_to_style_transfer(db, clip):
 
     from PIL import Image
 
-    from facelib.live_widget import LiveDoorWidget
+    from facelib.live.widget import LiveDoorWidget
 
     w = LiveDoorWidget(db, processor_options={"async_detect": False},
                        stylize_options={"steps": 2, "coarse_steps": 0, "size": 64})

@@ -1,4 +1,4 @@
-"""facelib.losses against hand-worked numbers and NumPy brute force over every valid triplet."""
+"""facelib.faces.losses against hand-worked numbers and NumPy brute force over every valid triplet."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from facelib import losses
+from facelib import faces
 
 # --------------------------------------------------------------------------- NumPy references
 
@@ -82,10 +82,10 @@ def test_triplet_loss_hand_worked():
     a = np.array([[0.0], [0.0], [1.0]], np.float32)
     p = np.array([[1.0], [2.0], [1.5]], np.float32)
     n = np.array([[3.0], [1.0], [1.5]], np.float32)
-    assert float(losses.triplet_loss(None, (a, p, n))) == pytest.approx(3.4, abs=1e-6)
-    assert float(losses.triplet_loss(None, (a, p, n), alpha=0.0)) == pytest.approx(3.0, abs=1e-6)
+    assert float(faces.triplet_loss(None, (a, p, n))) == pytest.approx(3.4, abs=1e-6)
+    assert float(faces.triplet_loss(None, (a, p, n), alpha=0.0)) == pytest.approx(3.0, abs=1e-6)
     # a (3, m, d) tensor is the same thing
-    assert float(losses.triplet_loss(None, np.stack([a, p, n]))) == pytest.approx(3.4, abs=1e-6)
+    assert float(faces.triplet_loss(None, np.stack([a, p, n]))) == pytest.approx(3.4, abs=1e-6)
 
 
 def test_triplet_loss_course_value():
@@ -94,26 +94,26 @@ def test_triplet_loss_course_value():
     rng = np.random.default_rng(1)
     a, p, n = (rng.normal(size=(7, 128)).astype(np.float32) for _ in range(3))
     ref = sum(max(np.sum((a[i] - p[i]) ** 2) - np.sum((a[i] - n[i]) ** 2) + 0.2, 0.0) for i in range(7))
-    assert float(losses.triplet_loss(None, [a, p, n])) == pytest.approx(ref, rel=1e-5)
+    assert float(faces.triplet_loss(None, [a, p, n])) == pytest.approx(ref, rel=1e-5)
 
 
 def test_triplet_loss_zero_when_satisfied_and_bad_shapes():
     a = np.zeros((2, 4), np.float32)
     p = a + 0.01
     n = a + 1.0
-    assert float(losses.triplet_loss(None, (a, p, n))) == 0.0
+    assert float(faces.triplet_loss(None, (a, p, n))) == 0.0
     with pytest.raises(ValueError, match="anchor, positive and negative"):
-        losses.triplet_loss(None, (a, p, n[:1]))
+        faces.triplet_loss(None, (a, p, n[:1]))
     with pytest.raises(ValueError, match="anchor, positive, negative"):
-        losses.triplet_loss(None, (a, p))
+        faces.triplet_loss(None, (a, p))
 
 
 # --------------------------------------------------------------------------- mining losses
 
 MINERS = [
-    (losses.batch_all_triplet_loss, ref_batch_all),
-    (losses.batch_hard_triplet_loss, ref_batch_hard),
-    (losses.batch_semi_hard_triplet_loss, ref_semi_hard),
+    (faces.batch_all_triplet_loss, ref_batch_all),
+    (faces.batch_hard_triplet_loss, ref_batch_hard),
+    (faces.batch_semi_hard_triplet_loss, ref_semi_hard),
 ]
 
 
@@ -143,15 +143,15 @@ def test_mining_hand_worked_1d():
     #                a1p0: n2 -> .95, n3 -> 1-4+.2<0
     #                a2p3: n0 -> 6.25-.25+.2=6.2, n1 -> 6.2 ; a3p2: n0 -> 6.25-9+.2<0, n1 -> 6.25-4+.2=2.45
     # batch all: (.95+.95+6.2+6.2+2.45)/5 = 3.35
-    assert float(losses.batch_all_triplet_loss(y, e)) == pytest.approx(3.35, abs=1e-5)
+    assert float(faces.batch_all_triplet_loss(y, e)) == pytest.approx(3.35, abs=1e-5)
     # batch hard: a0: 1-.25+.2=.95; a1: 1-.25+.2=.95; a2: 6.25-.25+.2=6.2; a3: 6.25-4+.2=2.45 -> mean 2.6375
-    assert float(losses.batch_hard_triplet_loss(y, e)) == pytest.approx(2.6375, abs=1e-5)
+    assert float(faces.batch_hard_triplet_loss(y, e)) == pytest.approx(2.6375, abs=1e-5)
     # semi-hard: (0,1): negs of 0 farther than 1: {9} -> 1-9+.2<0 -> 0
     #            (1,0): negs of 1 farther than 1: {4} -> 0
     #            (2,3): negs of 2 farther than 6.25: none -> largest .25 -> 6.25-.25+.2 = 6.2
     #            (3,2): negs of 3 farther than 6.25: {9} -> 6.25-9+.2<0 -> 0
     # mean over the 4 positive pairs = 1.55
-    assert float(losses.batch_semi_hard_triplet_loss(y, e)) == pytest.approx(1.55, abs=1e-5)
+    assert float(faces.batch_semi_hard_triplet_loss(y, e)) == pytest.approx(1.55, abs=1e-5)
 
 
 def test_mining_losses_in_graph_mode_and_gradients():
@@ -179,10 +179,10 @@ def test_mining_losses_bad_input():
 
 def test_keras_mining_loss_wrapper_reshapes_labels():
     y, e = random_batch(4, n_people=3, k=3)
-    loss = losses.TripletMiningLoss("hard", margin=0.3)
+    loss = faces.TripletMiningLoss("hard", margin=0.3)
     assert float(loss(y[:, None].astype(np.float32), e)) == pytest.approx(ref_batch_hard(y, e, 0.3, True), rel=1e-4)
     with pytest.raises(ValueError, match="mining"):
-        losses.TripletMiningLoss("easy")
+        faces.TripletMiningLoss("easy")
 
 
 # --------------------------------------------------------------------------- contrastive
@@ -191,9 +191,9 @@ def test_contrastive_loss_hand_worked():
     # same, d=0.5 -> 0.25 ; different, d=0.3, m=1 -> 0.49 ; different, d=1.5 -> 0 ; same, d=2 -> 4
     y = np.array([1, 0, 0, 1], np.float32)
     d = np.array([0.5, 0.3, 1.5, 2.0], np.float32)
-    assert float(losses.contrastive_loss(y, d, margin=1.0)) == pytest.approx((0.25 + 0.49 + 0 + 4) / 4, abs=1e-6)
+    assert float(faces.contrastive_loss(y, d, margin=1.0)) == pytest.approx((0.25 + 0.49 + 0 + 4) / 4, abs=1e-6)
     with pytest.raises(ValueError, match="pairs"):
-        losses.contrastive_loss(y[:3], d)
+        faces.contrastive_loss(y[:3], d)
 
 
 def test_single_person_batch_in_graph_mode_fails_loudly():

@@ -1,4 +1,4 @@
-"""facelib.mri: the MNI152 template (shapes, header, errors), tissue labels, slabs and patches."""
+"""facelib.conv.mri: the MNI152 template (shapes, header, errors), tissue labels, slabs and patches."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import re
 import numpy as np
 import pytest
 
-from facelib import mri
+from facelib import conv
 
 # --------------------------------------------------------------------------- the brain template
 
 @pytest.fixture(scope="module")
-def brain() -> mri.MNI152:
-    return mri.load_mni152()
+def brain() -> conv.MNI152:
+    return conv.load_mni152()
 
 
-def test_load_mni152_shapes_dtypes_ranges(brain: mri.MNI152) -> None:
-    assert brain.shape == mri.MNI152_SHAPE == (197, 233, 189)
+def test_load_mni152_shapes_dtypes_ranges(brain: conv.MNI152) -> None:
+    assert brain.shape == conv.MNI152_SHAPE == (197, 233, 189)
     for vol in (brain.t1, brain.gm, brain.wm):
         assert vol.shape == (197, 233, 189) and vol.dtype == np.float32
         assert vol.min() == 0.0 and vol.max() == pytest.approx(1.0)
@@ -48,7 +48,7 @@ def test_nifti_header_shape_matches_manifest_and_registry(mirror) -> None:
         assert name in members
 
 
-def test_load_mni152_rejects_wrong_shape(tmp_path, brain: mri.MNI152) -> None:
+def test_load_mni152_rejects_wrong_shape(tmp_path, brain: conv.MNI152) -> None:
     import nibabel as nib
 
     from facelib import assets
@@ -56,20 +56,20 @@ def test_load_mni152_rejects_wrong_shape(tmp_path, brain: mri.MNI152) -> None:
     small = tmp_path / "small.nii.gz"
     nib.save(nib.Nifti1Image(np.zeros((10, 10, 10), np.uint8), np.eye(4)), str(small))
     with pytest.raises(ValueError, match=r"mni152-gm .*expected a \(197, 233, 189\) volume, got shape \(10, 10, 10\)"):
-        mri.load_mni152({"t1": assets.fetch("mni152-t1"), "gm": small})
+        conv.load_mni152({"t1": assets.fetch("mni152-t1"), "gm": small})
 
 
 def test_tissue_labels_hand_worked() -> None:
     gm = np.array([0.1, 0.6, 0.2, 0.3, 0.0])
     wm = np.array([0.1, 0.3, 0.7, 0.3, 0.0])
     # other = 1 - gm - wm = [0.8, 0.1, 0.1, 0.4, 1.0]
-    np.testing.assert_array_equal(mri.tissue_labels(gm, wm), [0, 1, 2, 0, 0])
+    np.testing.assert_array_equal(conv.tissue_labels(gm, wm), [0, 1, 2, 0, 0])
     with pytest.raises(ValueError, match="same shape"):
-        mri.tissue_labels(gm, wm[:3])
+        conv.tissue_labels(gm, wm[:3])
 
 
-def test_tissue_labels_on_template(brain: mri.MNI152) -> None:
-    labels = mri.tissue_labels(brain.gm, brain.wm)
+def test_tissue_labels_on_template(brain: conv.MNI152) -> None:
+    labels = conv.tissue_labels(brain.gm, brain.wm)
     assert set(np.unique(labels).tolist()) == {0, 1, 2}
     # outside the brain there is no tissue; T1 is brighter in white than in grey matter
     assert (labels[~brain.brain_mask] == 0).all()
@@ -78,7 +78,7 @@ def test_tissue_labels_on_template(brain: mri.MNI152) -> None:
 
 
 def test_slab_split() -> None:
-    train, test = mri.slab_split((197, 233, 189), axis=1, test=(0.45, 0.65), margin=3)
+    train, test = conv.slab_split((197, 233, 189), axis=1, test=(0.45, 0.65), margin=3)
     assert train.shape == test.shape == (233,)
     lo, hi = int(0.45 * 233), int(0.65 * 233)
     assert np.flatnonzero(test).tolist() == list(range(lo, hi))
@@ -87,10 +87,10 @@ def test_slab_split() -> None:
     assert not train[lo - 3: hi + 3].any() and train[: lo - 3].all() and train[hi + 3:].all()
 
 
-def test_sample_patches_match_volume(brain: mri.MNI152) -> None:
-    labels = mri.tissue_labels(brain.gm, brain.wm)
-    train_planes, test_planes = mri.slab_split(brain.shape, axis=1, margin=3)
-    x, y, c = mri.sample_patches(brain.t1, labels, 50, size=7, planes=test_planes, axis=1, seed=1)
+def test_sample_patches_match_volume(brain: conv.MNI152) -> None:
+    labels = conv.tissue_labels(brain.gm, brain.wm)
+    train_planes, test_planes = conv.slab_split(brain.shape, axis=1, margin=3)
+    x, y, c = conv.sample_patches(brain.t1, labels, 50, size=7, planes=test_planes, axis=1, seed=1)
     assert x.shape == (150, 7, 7, 7, 1) and x.dtype == np.float32 and y.dtype == np.int64
     assert np.bincount(y).tolist() == [50, 50, 50]
     assert test_planes[c[:, 1]].all()
@@ -100,20 +100,20 @@ def test_sample_patches_match_volume(brain: mri.MNI152) -> None:
         np.testing.assert_array_equal(x[i, ..., 0], brain.t1[a - 3: a + 4, b - 3: b + 4, d - 3: d + 4])
         assert y[i] == labels[a, b, d]
     # centre slice = the axial plane through the centre voxel
-    np.testing.assert_array_equal(mri.centre_slices(x), x[:, :, :, 3, :])
+    np.testing.assert_array_equal(conv.centre_slices(x), x[:, :, :, 3, :])
 
 
-def test_sample_patches_bad_input(brain: mri.MNI152) -> None:
+def test_sample_patches_bad_input(brain: conv.MNI152) -> None:
     with pytest.raises(ValueError, match=r"volume must be 3D"):
-        mri.sample_patches(brain.t1[0], brain.t1[0].astype(int), 5)
+        conv.sample_patches(brain.t1[0], brain.t1[0].astype(int), 5)
     with pytest.raises(ValueError, match="size must be a positive odd"):
-        mri.sample_patches(brain.t1, mri.tissue_labels(brain.gm, brain.wm), 5, size=6)
+        conv.sample_patches(brain.t1, conv.tissue_labels(brain.gm, brain.wm), 5, size=6)
     with pytest.raises(ValueError, match=r"patches must have shape \(m, s, s, s, c\)"):
-        mri.centre_slices(np.zeros((4, 7, 7, 7)))
+        conv.centre_slices(np.zeros((4, 7, 7, 7)))
 
 
-def test_add_scan_noise(brain: mri.MNI152) -> None:
-    noisy = mri.add_scan_noise(brain.t1, 0.1, seed=0)
+def test_add_scan_noise(brain: conv.MNI152) -> None:
+    noisy = conv.add_scan_noise(brain.t1, 0.1, seed=0)
     diff = noisy - brain.t1
     assert (diff[~brain.brain_mask] == 0).all()
     assert np.std(diff[brain.brain_mask]) == pytest.approx(0.1, rel=0.02)

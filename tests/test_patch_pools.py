@@ -1,25 +1,25 @@
-"""facelib.patch_pools: the pools lesson 06 searches (crops of photos, paintings, faces; ImageNet crops)."""
+"""facelib.conv.patch_pools: the pools lesson 06 searches (crops of photos, paintings, faces; ImageNet crops)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from facelib import patch_pools as P
+from facelib import conv
 
 
 def test_patch_pool_has_enough_crops_of_each_kind() -> None:
-    pool, sources = P.patch_pool(1000, 32)
+    pool, sources = conv.patch_pool(1000, 32)
     assert pool.shape == (1000, 32, 32, 3) and pool.dtype == np.float32
     assert 0.0 <= pool.min() and pool.max() <= 1.0
     assert {"photo", "painting", "face"} <= set(sources)
     assert len({pool[i].tobytes() for i in range(0, 1000, 7)}) == len(range(0, 1000, 7))  # no duplicates
     with pytest.raises(ValueError):
-        P.patch_pool(0)
+        conv.patch_pool(0)
 
 
 def _fake_sample(m: int = 5, side: int = 64):
-    from facelib.datasets import ImageNetSample
+    from facelib.data import ImageNetSample
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(m, side, side, 3), dtype=np.uint8)
@@ -29,7 +29,7 @@ def _fake_sample(m: int = 5, side: int = 64):
 
 def test_imagenet_pool_one_crop_per_photo_then_cycles() -> None:
     sample = _fake_sample(5, 64)
-    pool, names = P.imagenet_pool(sample, 12, 32, seed=1)
+    pool, names = conv.imagenet_pool(sample, 12, 32, seed=1)
     assert pool.shape == (12, 32, 32, 3) and pool.dtype == np.float32
     assert 0.0 <= pool.min() and pool.max() <= 1.0
     assert sorted(names[:5]) == [f"class{i}" for i in range(5)]     # the first 5 crops: 5 different photos
@@ -38,7 +38,7 @@ def test_imagenet_pool_one_crop_per_photo_then_cycles() -> None:
 
 def test_imagenet_pool_full_size_crop_is_the_photo() -> None:
     sample = _fake_sample(3, 40)
-    pool, names = P.imagenet_pool(sample, 3, 40, seed=0)            # side = size = the photo: no resize
+    pool, names = conv.imagenet_pool(sample, 3, 40, seed=0)            # side = size = the photo: no resize
     for crop, name in zip(pool, names):
         photo = sample.images[int(name.removeprefix("class"))]
         np.testing.assert_array_equal(crop, photo.astype(np.float32) / 255.0)
@@ -46,7 +46,7 @@ def test_imagenet_pool_full_size_crop_is_the_photo() -> None:
 
 def test_imagenet_pool_crop_comes_from_its_photo() -> None:
     sample = _fake_sample(2, 64)
-    pool, names = P.imagenet_pool(sample, 2, 16, seed=3, max_scale=1.0)   # side = 16, no resize
+    pool, names = conv.imagenet_pool(sample, 2, 16, seed=3, max_scale=1.0)   # side = 16, no resize
     for crop, name in zip(pool, names):
         photo = sample.images[int(name.removeprefix("class"))].astype(np.float32) / 255.0
         windows = np.lib.stride_tricks.sliding_window_view(photo, (16, 16, 3))[..., 0, :, :, :]
@@ -55,4 +55,4 @@ def test_imagenet_pool_crop_comes_from_its_photo() -> None:
 
 def test_imagenet_pool_bad_size() -> None:
     with pytest.raises(ValueError, match="size <= 64"):
-        P.imagenet_pool(_fake_sample(2, 64), 4, 100)
+        conv.imagenet_pool(_fake_sample(2, 64), 4, 100)

@@ -1,4 +1,4 @@
-"""facelib.signals against Keras layers, NumPy references and hand-worked numbers."""
+"""facelib.conv.signals against Keras layers, NumPy references and hand-worked numbers."""
 
 from __future__ import annotations
 
@@ -6,20 +6,19 @@ import keras
 import numpy as np
 import pytest
 
-from facelib import signals as S
-from facelib.ecg import ECGRecord, load_mitbih_record
+from facelib import conv
 
 
 @pytest.fixture(scope="module")
-def record() -> ECGRecord:
-    return load_mitbih_record()
+def record() -> conv.ECGRecord:
+    return conv.load_mitbih_record()
 
 
 # --------------------------------------------------------------------------- detector plumbing
 
-def test_detector_windows_respect_span_and_gaps(record: ECGRecord) -> None:
+def test_detector_windows_respect_span_and_gaps(record: conv.ECGRecord) -> None:
     sig = record.signal
-    x, y, centres = S.make_detector_windows(sig, record.beat_samples, 0, 100000, seed=3)
+    x, y, centres = conv.make_detector_windows(sig, record.beat_samples, 0, 100000, seed=3)
     assert x.shape == (len(y), 256, 1) and x.dtype == np.float32
     assert 0 < y.mean() < 1
     assert (centres - 128 >= 0).all() and (centres + 128 <= 100000).all()
@@ -32,7 +31,7 @@ def test_detector_windows_respect_span_and_gaps(record: ECGRecord) -> None:
 
 def test_detector_shapes_and_sliding_equals_windows() -> None:
     keras.utils.set_random_seed(0)
-    model = S.beat_detector()
+    model = conv.beat_detector()
     assert model(np.zeros((2, 256, 1), np.float32)).shape == (2, 1, 1)
     # the fully convolutional pass over a long signal equals the model on each window at stride 4
     rng = np.random.default_rng(0)
@@ -63,33 +62,33 @@ def test_detect_beats_non_max_suppression() -> None:
     prob[[20, 22]] = [0.9, 0.95]            # 2 steps apart: only the stronger (22) stays
     prob[[100, 115, 120]] = [0.7, 0.8, 0.6]  # within 18 steps of 115: 100 and 120 are suppressed
     prob[300] = 0.4                          # below the threshold
-    found = S.detect_beats(np.zeros(2000, np.float32), _FakeModel(prob), fs=360, filtered=True)
+    found = conv.detect_beats(np.zeros(2000, np.float32), _FakeModel(prob), fs=360, filtered=True)
     np.testing.assert_array_equal(found, [88, 460])
 
 
 def test_detect_beats_wrong_rank() -> None:
     with pytest.raises(ValueError, match=r"signal must be 1D \(n,\), got shape \(2, 100\)"):
-        S.detect_beats(np.zeros((2, 100)), _FakeModel(np.zeros(1)))
+        conv.detect_beats(np.zeros((2, 100)), _FakeModel(np.zeros(1)))
 
 
 def test_match_beats_hand_worked() -> None:
     # tolerance 50 ms at 360 Hz = 18 samples
-    m = S.match_beats([100, 200, 300], [105, 260, 301, 302])
+    m = conv.match_beats([100, 200, 300], [105, 260, 301, 302])
     assert (m.tp, m.fp, m.fn) == (2, 2, 1)   # 105-100, 301-300; 302 is a duplicate, 260 too far
     assert m.precision == pytest.approx(0.5)
     assert m.recall == pytest.approx(2 / 3)
     assert m.f1 == pytest.approx(4 / 7)
-    assert S.match_beats([100], [118]).tp == 1 and S.match_beats([100], [119]).tp == 0
+    assert conv.match_beats([100], [118]).tp == 1 and conv.match_beats([100], [119]).tp == 0
     # closest pairs first: 110 goes to 115's nearer beat 112, not 100
-    m2 = S.match_beats([100, 112], [110])
+    m2 = conv.match_beats([100, 112], [110])
     assert (m2.tp, m2.fp, m2.fn) == (1, 0, 1)
 
 
-def test_trained_detector_finds_held_out_beats(record: ECGRecord) -> None:
-    model, info = S.train_beat_detector(record, epochs=2, copies=1)
+def test_trained_detector_finds_held_out_beats(record: conv.ECGRecord) -> None:
+    model, info = conv.train_beat_detector(record, epochs=2, copies=1)
     cut = info["cut"]
     assert cut == 520000
-    found = S.detect_beats(record.signal[cut:], model, record.fs)
+    found = conv.detect_beats(record.signal[cut:], model, record.fs)
     true = record.beat_samples[record.beat_samples >= cut] - cut
-    m = S.match_beats(true, found)
+    m = conv.match_beats(true, found)
     assert m.f1 >= 0.95, m

@@ -1,4 +1,4 @@
-"""facelib.verification: the course's img_to_encoding, verify, who_is_it (FaceNet on the LFW subset)."""
+"""facelib.faces.verification: the course's img_to_encoding, verify, who_is_it (FaceNet on the LFW subset)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import pytest
 from PIL import Image
 
 from facelib.checks.verification import colour_encoder
-from facelib.verification import (
+from facelib.faces import (
     COURSE_THRESHOLD,
+    DEFAULT_THRESHOLDS,
+    FaceDatabase,
     course_image,
+    encode,
     encode_faces,
     img_to_encoding,
     nearest_person,
@@ -99,9 +102,6 @@ def test_verify_and_who_is_it_accept_a_distance_equal_to_the_threshold():
 def test_one_threshold_constant():
     import inspect
 
-    from facelib.face_database import FaceDatabase
-    from facelib.models.inception_resnet import DEFAULT_THRESHOLDS
-
     assert DEFAULT_THRESHOLDS["course"] == COURSE_THRESHOLD == 0.7
     for fn in (verify, who_is_it):
         assert inspect.signature(fn).parameters["threshold"].default == COURSE_THRESHOLD
@@ -109,8 +109,6 @@ def test_one_threshold_constant():
 
 
 def test_nearest_person_hand_worked_and_shared_by_who_is_it_and_the_database():
-    from facelib.face_database import FaceDatabase
-
     db = {"a": np.array([[0.0, 0.0], [3.0, 0.0]]), "b": np.array([[1.0, 0.0]])}
     assert nearest_person(np.array([2.9, 0.0]), db) == (pytest.approx(0.1), "a")  # a's nearest photo counts
     assert person_distances([2.9, 0.0], db) == {"a": pytest.approx(0.1), "b": pytest.approx(1.9)}
@@ -128,8 +126,6 @@ def test_nearest_person_hand_worked_and_shared_by_who_is_it_and_the_database():
 
 
 def test_one_empty_database_check():
-    from facelib.face_database import FaceDatabase
-
     messages = set()
     for call in (lambda: who_is_it(np.zeros((4, 4, 3), np.uint8), {}, colour_encoder()),
                  lambda: nearest_person(np.ones(3), {}),
@@ -142,12 +138,11 @@ def test_one_empty_database_check():
 
 
 def test_encode_faces_is_evaluation_encode_then_unit_norm():
-    from facelib import evaluation
-    from facelib.models.inception_resnet import preprocess
+    from facelib.models.facenet_input import preprocess
 
     model = colour_encoder()
     faces = np.random.default_rng(0).integers(0, 256, (5, 160, 160, 3), dtype=np.uint8)
-    raw = evaluation.encode(model, preprocess(faces, "standardize"))
+    raw = encode(model, preprocess(faces, "standardize"))
     np.testing.assert_allclose(encode_faces(faces, model, preprocessing="standardize", batch_size=2),
                                raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-6)
     assert encode_faces(faces[:0], model).shape == (0, 128)
@@ -155,13 +150,14 @@ def test_encode_faces_is_evaluation_encode_then_unit_norm():
 
 def _count_conversions(monkeypatch):
     """Count every photo → RGB array conversion made by verification/detect (one counter for both)."""
-    from facelib import detect, images, verification
+    from facelib.data import to_rgb_uint8
+    from facelib.faces import detect, verification  # where the conversions look to_rgb_uint8 up
 
     calls = []
 
     def counting(image):
         calls.append(type(image).__name__)
-        return images.to_rgb_uint8(image)
+        return to_rgb_uint8(image)
 
     monkeypatch.setattr(verification, "to_rgb_uint8", counting)
     monkeypatch.setattr(detect, "to_rgb_uint8", counting)
@@ -185,8 +181,6 @@ def test_face_size_comes_from_the_model(paths):
     small = keras.Model(inputs, keras.layers.Dense(16)(keras.layers.GlobalAveragePooling2D()(inputs)))
     assert img_to_encoding(paths[3], small).shape == (1, 16)
     assert img_to_encoding(paths[3], small, detect=True).shape == (1, 16)
-    from facelib.face_database import FaceDatabase
-
     db = FaceDatabase(small)
     assert db.faces([paths[3]]).shape == (1, 96, 96, 3)
     assert db.encode([paths[3], paths[4]]).shape == (2, 16)

@@ -39,7 +39,7 @@ def chip_to_photo(details, shape_hw: tuple[int, int]) -> np.ndarray:  # type: ig
     """The ``(2, 3)`` similarity mapping chip pixel ``(x, y, 1)`` to photo pixel, for a dlib chip."""
     import dlib
 
-    from facelib.detect import similarity_transform
+    from facelib.models.geometry import similarity_transform
 
     h, w = shape_hw
     if max(h, w) > 256:
@@ -60,7 +60,7 @@ def measure(photos: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
     from facelib import assets
-    from facelib.detect import NoFaceFoundError, detect_face
+    from facelib.faces import NoFaceFoundError, detect_face
 
     detector = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(str(assets.fetch("dlib-shape-predictor-5")))

@@ -10,7 +10,7 @@ Data: the photos of LFW View 1 **DevTrain** only (never DevTest, which measures 
 The teacher is dlib itself (``dlib-bin``, a development-time dependency, not needed at run time):
 its HOG detector (one up-sampling) and ``shape_predictor_5_face_landmarks`` (registry asset
 ``dlib-shape-predictor-5``), the face nearest the photo's centre; MTCNN's keypoints are those of
-:func:`facelib.encoder_cache.detect_photos` (cached in ``FACELIB_HOME/cache/mtcnn``). Photos where one
+:func:`facelib.faces.encoder_cache.detect_photos` (cached in ``FACELIB_HOME/cache/mtcnn``). Photos where one
 detector finds no face, or where the two found different faces (eye midpoints more than half an
 eye distance apart), are left out. Each photo is also used mirrored (x → W − 1 − x, left and
 right points swapped), so the map treats both sides of the face alike, as flip averaging needs.
@@ -64,8 +64,8 @@ def teacher_landmarks(photos: list[Path]) -> np.ndarray:
 
 def mtcnn_keypoints(photos: list[Path]) -> np.ndarray:
     """MTCNN's main-face keypoints ``(n, 5, 2)`` (NaN: no face), through the project's detection cache."""
-    from facelib import encoder_cache
-    from facelib.images import to_rgb_uint8
+    from facelib.data import to_rgb_uint8
+    from facelib.faces import encoder_cache
 
     out = np.full((len(photos), 5, 2), np.nan)
     for s in range(0, len(photos), 128):
@@ -113,16 +113,16 @@ def chip_error(t_pred: np.ndarray, t_true: np.ndarray) -> float:
 
 
 def old_transform(kp: np.ndarray) -> np.ndarray:
-    """The chip → photo affine of the mean-template route (``encoders.warp_to_template``)."""
-    from facelib.detect import similarity_transform
+    """The chip → photo affine of the mean-template route (``facelib.faces.warp_to_template``)."""
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE
+    from facelib.models.geometry import similarity_transform
 
     m = similarity_transform(kp, DLIB_CHIP_TEMPLATE * CHIP)
     return np.linalg.inv(np.vstack([m, [0, 0, 1]]))[:2]
 
 
 def main(argv: list[str]) -> int:
-    from facelib.datasets import lfw_pairs
+    from facelib.data import lfw_pairs
     from facelib.models.dlib_chip import chip_transform
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,4 +1,4 @@
-"""Choose ``facelib.encoders.FUSION_WEIGHTS``: how much each network's distance counts in ``facenet+dlib``.
+"""Choose ``facelib.faces.encoders.FUSION_WEIGHTS``: how much each network's distance counts in ``facenet+dlib``.
 
 The fused encoding ``[√w·f_facenet | √(1−w)·f_dlib]`` has the squared distance
 ``d² = w·d_facenet² + (1 − w)·d_dlib²``. This tool tries w = 0.20, 0.25, …, 0.80 on the 2,200
@@ -30,18 +30,18 @@ def dprime(d: np.ndarray, same: np.ndarray) -> float:
 
 
 def main(argv: list[str]) -> int:
-    from facelib import encoders, evaluation
-    from facelib.datasets import lfw_pairs
+    from facelib import faces
+    from facelib.data import lfw_pairs
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--alignment", choices=encoders.DLIB_ALIGNMENTS, default="template")
+    ap.add_argument("--alignment", choices=faces.encoders.DLIB_ALIGNMENTS, default="template")
     args = ap.parse_args(argv)
 
     train = lfw_pairs(1).splits["train"]
     photos = train.photos
     sq = []
     for name in ("facenet", "dlib"):
-        enc = encoders.load(name, alignment=args.alignment)
+        enc = faces.encoders.load(name, alignment=args.alignment)
         x = dict(zip(photos, enc.encode_photos(photos, on_no_face="centre", cache=True, progress=True)))
         a, b = np.stack([x[p] for p in train.a]), np.stack([x[p] for p in train.b])
         sq.append(((a - b) ** 2).sum(1))
@@ -51,14 +51,14 @@ def main(argv: list[str]) -> int:
     rows = []
     for w in np.round(np.arange(0.20, 0.801, 0.05), 2):
         d = np.sqrt(w * d_f + (1 - w) * d_g)
-        eer, tau = evaluation.equal_error_rate(d, train.same)
+        eer, tau = faces.equal_error_rate(d, train.same)
         rows.append((round(eer, 4), -dprime(d, train.same), w, tau))  # EERs within 0.01 % tie
         print(f"{w:>12.2f}{100 * eer:>8.2f}%{dprime(d, train.same):>8.3f}{tau:>8.3f}")
     eer, neg_dp, w, tau = min(rows)
     print(f"chosen: w = {w:.2f} (EER {100 * eer:.2f} %, d′ {-neg_dp:.3f}, τ {tau:.3f}) "
           f"→ FUSION_WEIGHTS['facenet+dlib/{args.alignment}'] = ({w:.2f}, {1 - w:.2f})")
     z = np.sqrt(d_f) / np.sqrt(d_f).std() + np.sqrt(d_g) / np.sqrt(d_g).std()
-    print(f"z-scored distance sum: EER {100 * evaluation.equal_error_rate(z, train.same)[0]:.2f} %, "
+    print(f"z-scored distance sum: EER {100 * faces.equal_error_rate(z, train.same)[0]:.2f} %, "
           f"d′ {dprime(z, train.same):.3f}")
     return 0
 

@@ -25,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
 
-from facelib import assets, data, evaluation, nst, visualize  # noqa: E402
+from facelib import assets, conv, data, faces  # noqa: E402
 from facelib.models import facenet, vgg19_features  # noqa: E402
-from facelib.verification import FaceDatabase  # noqa: E402
+from facelib.style import stylize  # noqa: E402
 
 OUT = ROOT / "docs" / "gallery"
 
@@ -35,7 +35,7 @@ OUT = ROOT / "docs" / "gallery"
 def nst_figure() -> None:
     content = skimage.data.astronaut()
     style = data.read_image(assets.fetch("style-starry-night"))
-    image, _ = nst.stylize(content, style, preset="classroom", size=256)
+    image, _ = stylize(content, style, preset="classroom", size=256)
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
     for ax, img, title in zip(axes, (content, style, image),
                               ("content C", "style S", "generated G (classroom preset)")):
@@ -50,22 +50,22 @@ def nst_figure() -> None:
 def top9_figure() -> None:
     layers = ["block1_conv2", "block2_conv2", "block3_conv4", "block4_conv4", "block5_conv4"]
     model = vgg19_features(layers)
-    pool, _ = visualize.patch_pool(n=400, size=96)
-    fig, _ = visualize.plot_top9_grid(model, layers, pool, units_per_layer=3)
+    pool, _ = conv.patch_pool(n=400, size=96)
+    fig, _ = conv.plot_top9_grid(model, layers, pool, units_per_layer=3)
     fig.savefig(OUT / "top9.png", dpi=60)
     plt.close(fig)
 
 
 def roc_figure() -> None:
     people = data.load_identity_folder(assets.fetch("lfw-subset") / "lfw")
-    db = FaceDatabase(facenet())
+    db = faces.FaceDatabase(facenet())
     enc = db.encode(list(people.paths), progress=False)
-    i, j, same = evaluation.all_pairs(people.labels)
+    i, j, same = faces.all_pairs(people.labels)
     d = np.linalg.norm(enc[i] - enc[j], axis=1)
-    fpr, tpr, _ = evaluation.roc_curve(d, same)
-    tau, acc = evaluation.best_threshold(d, same)
+    fpr, tpr, _ = faces.roc_curve(d, same)
+    tau, acc = faces.best_threshold(d, same)
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.plot(fpr, tpr, label=f"FaceNet, AUC {evaluation.auc(fpr, tpr):.4f}")
+    ax.plot(fpr, tpr, label=f"FaceNet, AUC {faces.auc(fpr, tpr):.4f}")
     ax.plot([0, 1], [0, 1], "k:", label="chance")
     ax.set_xlabel("false accept rate")
     ax.set_ylabel("true accept rate")
