@@ -1,8 +1,8 @@
 """FaceNet's input: the preprocessing modes, the threshold that belongs to each, the input size.
 
 What the pixels look like when they enter FaceNet (:mod:`facelib.models.inception_resnet`), kept
-beside the model as Keras' ``applications`` keep ``preprocess_input`` beside each builder, and in
-NumPy only, so that checking a face database file needs no Keras.
+beside the model as Keras' ``applications`` keep ``preprocess_input`` beside each builder. NumPy only:
+reading these constants or preprocessing a face does not build (or import) the network.
 
 Preprocessing (:func:`preprocess`):
 

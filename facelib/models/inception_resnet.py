@@ -9,7 +9,7 @@ residual scaling ``x + scale · r`` of each Inception-ResNet block is the regist
 :class:`ScaleSum`, so a built model saves to and loads from ``.keras`` files.
 
 Its input — the preprocessing modes, their thresholds and :func:`~facelib.models.facenet_input.preprocess` —
-is :mod:`facelib.models.facenet_input` (NumPy only, so that checking a face database needs no Keras).
+is :mod:`facelib.models.facenet_input` (NumPy only).
 """
 
 from __future__ import annotations
