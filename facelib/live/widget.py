@@ -8,7 +8,7 @@ worker thread with :class:`facelib.live.processor.FrameProcessor` and syncs the 
 
 Messages from the browser: ``frame`` (one JPEG/PNG buffer; ``still`` for an uploaded photo),
 ``enrol`` (``name``), ``remove`` (``name``), ``snapshot`` (style the current frame with
-:func:`facelib.style.costs.stylize`, classroom preset) and ``clip`` (send the recorded clip, for a
+:func:`facelib.style.stylize`, classroom preset) and ``clip`` (send the recorded clip, for a
 machine without a camera).
 """
 
@@ -42,7 +42,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
         tau: the door's threshold (``None``: the database's).
         style: the painting for the snapshot button (an asset name or path; default The Starry Night).
         enrol_frames: frames taken when enrolling the person in front of the camera.
-        stylize_options: keyword arguments for :func:`facelib.style.costs.stylize` (e.g. ``steps=20``).
+        stylize_options: keyword arguments for :func:`facelib.style.stylize` (e.g. ``steps=20``).
         processor_options: keyword arguments for :class:`facelib.live.processor.FrameProcessor`.
     """
 
@@ -132,7 +132,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ snapshot → NST
     def snapshot(self, wait: bool = False) -> None:
-        """Style the current frame with :func:`facelib.style.costs.stylize` (classroom preset) in a thread."""
+        """Style the current frame with :func:`facelib.style.stylize` (classroom preset) in a thread."""
         rgb = self.processor.last_rgb
         if rgb is None:
             self.status = "no frame yet: start the camera (or upload a photo) first"
