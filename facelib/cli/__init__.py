@@ -1,6 +1,7 @@
 """The ``facelib`` command: fetch assets, check the set-up, style transfer, a face database.
 
     facelib fetch [NAME ...|--all]        verified weights/data into FACELIB_HOME
+    facelib fetch --all --to DIR          a shared, read-only store for a class (FACELIB_ASSETS=DIR)
     facelib doctor                        versions, devices, precision policy, each asset
     facelib stylize CONTENT STYLE -o OUT  neural style transfer
     facelib enroll DB NAME IMG...         add photos of a person to a face database
@@ -80,6 +81,9 @@ def _add_fetch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     f = sub.add_parser("fetch", help="download/verify weights and data into FACELIB_HOME")
     f.add_argument("names", nargs="*", help="asset names (see `facelib doctor`)")
     f.add_argument("--all", action="store_true", help="every registered asset")
+    f.add_argument("--to", metavar="DIR", default=None,
+                   help="install into DIR as a shared store for a class (archives extracted, everything "
+                        "world-readable); users then set FACELIB_ASSETS=DIR")
     f.set_defaults(func=_cmd_fetch)
 
 

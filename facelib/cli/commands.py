@@ -16,8 +16,10 @@ from typing import Any
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from facelib import assets
+    from facelib import assets, config
 
+    if args.to:
+        _to_store(Path(args.to))
     if args.all:
         chosen = assets.list_assets()
     elif args.names:
@@ -38,10 +40,48 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
                 continue
             failed += 1
             print(f"{asset.name}: FAILED\n{exc}", file=sys.stderr)
+    if args.to and not failed:
+        _prepare_store(config.settings.home)
     return 2 if failed else 0
 
 
+def _to_store(folder: Path) -> None:
+    """``fetch --to DIR``: fetch into ``DIR`` as if it were ``FACELIB_HOME``, with no other store in the way."""
+    import os
+
+    from facelib import config
+
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"--to {folder}: not a folder")
+    os.environ["FACELIB_HOME"] = str(folder.resolve())
+    os.environ.pop("FACELIB_ASSETS", None)
+    config.reload()
+
+
+def _prepare_store(store: Path) -> None:
+    """Extract the archives where the lessons look for them, then make the store world-readable."""
+    import os
+
+    from facelib import assets, data
+
+    for name, prepare in (("lfw-view1", lambda: data.lfw_pairs(1)),
+                          (data.IMAGENET_SAMPLE_ASSET, lambda: data.load_imagenet_sample(1))):
+        if assets.asset_status(name) == "verified":
+            prepare()
+            print(f"{name}: extracted in {store}")
+    for root, dirs, files in os.walk(store):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | (0o555 if name in dirs else 0o444))
+    os.chmod(store, os.stat(store).st_mode | 0o555)
+    print(f"shared store ready: {store} (read-only for the users: set FACELIB_ASSETS={store} "
+          "and give each user a FACELIB_HOME of their own)")
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    import os
+
     from facelib import assets, config, device
 
     info = device.describe()
@@ -49,20 +89,34 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     print(f"TensorFlow {info.tensorflow}, Keras {info.keras}")
     print(f"devices: {', '.join(info.gpus) or 'CPU only'}; CPU bfloat16: {'yes' if info.cpu_bf16 else 'no'}")
     print(f"mixed-precision policy: {info.policy}")
-    print(f"cache (FACELIB_HOME): {s.home}")
+    print(f"shared store (FACELIB_ASSETS): {s.store if s.store else 'not set'}"
+          + ("" if s.store is None or s.store.is_dir() else " (missing!)")
+          + ("" if s.store is None or not os.access(s.store, os.W_OK) else " (writable by you: only the admin)"))
+    print(f"cache (FACELIB_HOME): {s.home}" + ("" if _writable(s.home) else " (not writable: no caches)"))
+    print(f"CPU threads (FACELIB_THREADS / OMP_NUM_THREADS): {s.threads or 'all cores'}")
     print(f"mirror (FACELIB_MIRROR): {s.mirror if s.mirror else 'not set'}"
           + ("" if s.mirror is None or s.mirror.is_dir() else " (missing!)"))
     print(f"fast mode: {s.fast}; offline: {s.offline}")
     print("assets:")
     for asset, status in assets.iter_status():
         note = " (optional)" if asset.optional and status != "verified" else ""
-        print(f"  {asset.name:<26} {asset.kind:<8} {status}{note}")
+        where = " (shared store)" if status == "verified" and assets.store_path(asset.name) else ""
+        print(f"  {asset.name:<26} {asset.kind:<8} {status}{where}{note}")
     paintings = [a for a in assets.list_assets() if a.name.startswith("style-")]
     if paintings:
         print("paintings (facelib stylize PHOTO NAME, or --style NAME:WEIGHT):")
         for asset in paintings:
-            print(f"  {asset.name[len('style-'):]:<26} {asset.local_path()}")
+            print(f"  {asset.name[len('style-'):]:<26} {assets.store_path(asset.name) or asset.local_path()}")
     return 0
+
+
+def _writable(folder: Path) -> bool:
+    """True when ``folder`` (or its nearest existing parent) can be written by this user."""
+    import os
+
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
 
 
 def _plural(n: int, one: str, many: str) -> str:

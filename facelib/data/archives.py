@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from facelib import assets, config
+
 __all__ = ["extract_once"]
 
 _STAMP = ".source"
@@ -29,6 +31,9 @@ def extract_once(archive: Path, dest: Path, top: str, *, require: tuple[str, ...
     ``flock`` on ``dest/.top.lock`` where the system has one): the first extracts, the others find
     its complete copy; without the lock the first complete copy stays and the others drop theirs.
     An outdated copy (another archive's stamp) is renamed away whole, never emptied in place.
+    Where ``dest`` lies in the shared, read-only store (``FACELIB_ASSETS``), its complete copy (made by
+    ``facelib fetch --all --to DIR``) is used in place; without one, the archive is extracted into the
+    same place under the user's ``FACELIB_HOME``: nothing is ever written into the store.
 
     Args:
         archive: the tar file. dest: the folder to extract into. top: the archive's top folder.
@@ -47,6 +52,12 @@ def extract_once(archive: Path, dest: Path, top: str, *, require: tuple[str, ...
 
     if _complete(folder, key):
         return folder
+    if assets.in_store(dest):
+        store = config.settings.store
+        assert store is not None  # in_store is False without one
+        folder = config.settings.home / Path(dest).resolve().relative_to(store) / top
+        if _complete(folder, key):
+            return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _locked(folder.parent / f".{top}.lock"):
         if not _complete(folder, key):  # another caller may have finished while this one waited

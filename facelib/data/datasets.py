@@ -116,7 +116,7 @@ def load_lfw_subset(*, color: bool = True, resize: float = 0.5,
 
     kwargs = dict(funneled=False, min_faces_per_person=10, color=color, resize=resize, slice_=slice_)
     try:
-        home = assets.fetch("lfw-subset").parent
+        home = _writable_lfw_home(assets.fetch("lfw-subset"))
         lfw = fetch_lfw_people(data_home=str(home), download_if_missing=False, **kwargs)
     except assets.AssetUnavailableError:
         if config.settings.offline:
@@ -134,6 +134,26 @@ def load_lfw_subset(*, color: bool = True, resize: float = 0.5,
     if x.ndim == 3:
         x = x[..., None]
     return FaceDataset(x, np.asarray(labels, np.int32), [n.replace("_", " ") for n in keep_names])
+
+
+def _writable_lfw_home(lfw_home: Path) -> Path:
+    """A ``data_home`` for scikit-learn's ``fetch_lfw_people``, which writes its joblib cache into ``lfw_home``.
+
+    Outside the shared store that is the asset's own folder; in the read-only store, a folder under
+    ``FACELIB_HOME`` whose ``lfw_home`` holds links to the store's photos and files (read in place, not copied),
+    so the cache goes to the user's folder.
+    """
+    if not assets.in_store(lfw_home):
+        return lfw_home.parent
+    twin = config.settings.home / "store-links" / "scikit_learn_data"
+    for entry in sorted(lfw_home.iterdir()):  # the photos folder and the pairs files, each one link
+        link = twin / "lfw_home" / entry.name
+        if link.is_symlink() and link.resolve() == entry.resolve():
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(entry, target_is_directory=entry.is_dir())
+    return twin
 
 
 def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> FaceDataset:
@@ -210,7 +230,8 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
 
     The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
-    is extracted once into ``FACELIB_HOME/imagenet_sample_256``. With ``n`` a seeded random subset of
+    is extracted once into ``FACELIB_HOME/imagenet_sample_256`` (or read in place from the shared store's).
+    With ``n`` a seeded random subset of
     classes is taken (returned in class order), so a small pool still spans many kinds of objects.
 
     Args:
@@ -225,7 +246,7 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
         raise FileNotFoundError(f"ImageNet sample archive {path} not found")
-    folder = extract_once(path, config.settings.home, _IMAGENET_FOLDER)
+    folder = extract_once(path, assets.root_of(path), _IMAGENET_FOLDER)
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     parsed = []
     for p in files:

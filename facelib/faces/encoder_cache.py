@@ -5,6 +5,8 @@ run); :func:`detect_photos` detects each photo once and :class:`EncodingStore` e
 once. Both are keyed by :func:`photo_key` (the sha256 of the photo's file or pixels) and live under
 ``FACELIB_HOME/cache/`` (``mtcnn/`` small JSON files, ``encodings/`` one ``.npz`` per network and
 alignment; no pickle); files are written atomically, and a damaged file is recomputed, never trusted.
+A cache folder that cannot be written (a read-only home, a full disk) means "no cache": one warning,
+then the results are computed and returned as without a cache, never an error.
 Used by :mod:`facelib.faces.encoders` (``encode_photos(..., cache=True)``), ``bench/lfw.py`` and ``tools/``.
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +48,24 @@ def photo_key(photo: ImageLike, rgb: np.ndarray) -> str:
     return h.hexdigest()
 
 
+_UNWRITABLE: set[Path] = set()
+
+
+def _write_or_warn(path: Path, write: Callable[[Path], object]) -> None:
+    """``atomic_write(path, write)``; where the cache cannot be written, warn once per folder and go on."""
+    from facelib.data.images import atomic_write
+
+    root = Path(config.settings.home) / "cache"
+    try:
+        atomic_write(path, write)
+    except OSError as exc:
+        if root not in _UNWRITABLE:
+            _UNWRITABLE.add(root)
+            warnings.warn(f"facelib: the cache folder {root} cannot be written ({exc.strerror or exc}); "
+                          "going on without a cache (results are computed again next time)",
+                          RuntimeWarning, stacklevel=3)
+
+
 def _cache_dir() -> Path:
     return Path(config.settings.home) / "cache" / "mtcnn"
 
@@ -66,12 +87,10 @@ def _load_cached(path: Path, policy: list[float | None]) -> Detection | None:
 
 
 def _store_cached(path: Path, det: Detection, policy: list[float | None]) -> None:
-    from facelib.data.images import atomic_write
-
     body = {"keypoints": None if det.keypoints is None else det.keypoints.tolist(), "confidence": det.confidence,
             "policy": policy}
     text = json.dumps(body)
-    atomic_write(path, lambda tmp: tmp.write_text(text))
+    _write_or_warn(path, lambda tmp: tmp.write_text(text))
 
 
 def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = None,
@@ -138,8 +157,6 @@ class EncodingStore:
                 np.stack([self.rows[k][1] for k in keys]).astype(np.float32))
 
     def update(self, keys: Sequence[str], plain: np.ndarray, mirrored: np.ndarray) -> None:
-        from facelib.data.images import atomic_write
-
         again = EncodingStore(self.path)  # another process may have added rows meanwhile
         self.rows = {**again.rows, **self.rows}
         for k, a, b in zip(keys, plain, mirrored):
@@ -151,4 +168,4 @@ class EncodingStore:
                 np.savez(fh, keys=np.array(ks), plain=np.stack([self.rows[k][0] for k in ks]),
                          mirrored=np.stack([self.rows[k][1] for k in ks]))
 
-        atomic_write(self.path, write)
+        _write_or_warn(self.path, write)
