@@ -73,7 +73,32 @@ def describe() -> DeviceInfo:
     )
 
 
-def configure(memory_growth: bool = True, mixed_precision: bool | str | None = None) -> tf.distribute.Strategy:
+def _set_threads(threads: int | None) -> None:
+    """Size TensorFlow's CPU pools: ``threads`` intra-op, half of them (at least 1) inter-op.
+
+    The pools are fixed once TensorFlow has run its first operation; a later, different request warns
+    once (restart the kernel) instead of failing.
+    """
+    if not threads:
+        return
+    want = (threads, max(1, threads // 2))
+    have = (tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+    if have == want:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(want[0])
+        tf.config.threading.set_inter_op_parallelism_threads(want[1])
+    except RuntimeError:
+        import warnings
+
+        warnings.warn(f"facelib: TensorFlow is already running, so its thread pools stay as they are; the "
+                      f"budget of {threads} threads (FACELIB_THREADS) applies after a kernel restart",
+                      RuntimeWarning, stacklevel=3)
+
+
+def configure(memory_growth: bool = True, mixed_precision: bool | str | None = None,
+              threads: int | None = None) -> tf.distribute.Strategy:
     """Prepare the devices and return a distribution strategy.
 
     Args:
@@ -82,10 +107,14 @@ def configure(memory_growth: bool = True, mixed_precision: bool | str | None = N
         mixed_precision: ``None`` (auto) turns on ``mixed_float16`` only on GPUs with compute
             capability >= 7.0; ``True`` forces ``mixed_float16`` on a GPU or ``mixed_bfloat16``
             on a CPU; ``False`` keeps ``float32``; a string sets that Keras policy.
+        threads: CPU threads for TensorFlow's intra-op pool (the inter-op pool gets half, at least 1);
+            ``None`` takes the user's budget, ``FACELIB_THREADS`` or else ``OMP_NUM_THREADS`` (a class
+            server sets it per student), and without one leaves TensorFlow's default (every core).
 
     Returns:
         ``MirroredStrategy`` for more than one GPU, otherwise the default strategy.
     """
+    _set_threads(config.settings.threads if threads is None else threads)
     gpus = tf.config.list_physical_devices("GPU")
     if memory_growth:
         for gpu in gpus:
