@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make lab    create .venv, install, fetch weights/data, open JupyterLab
 #   make test   create .venv if needed, run lint (ruff + mypy), the unit tests and nbval on every notebook
-# Other targets: make fetch | lint | unit | nbval | demo | bench | browser-test | clean
+# Other targets: make fetch | lint | unit | nbval | demo | bench | browser-test | hub-test | clean
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -24,7 +24,7 @@ JOBS   ?= auto
 xdist   = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses=4 --dist $(1))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: lab test lint unit nbval fetch demo bench browser-test clean venv
+.PHONY: lab test lint unit nbval fetch demo bench browser-test hub-test clean venv
 
 venv: $(LAB)
 
@@ -59,7 +59,7 @@ lint: $(STAMP)
 
 # pytest exits 5 when it collects nothing: that is a failure here, with a clear message.
 unit: $(STAMP)
-	@$(BIN)/python -m pytest tests/ --ignore=tests/browser -q $(call xdist,loadfile); rc=$$?; \
+	@$(BIN)/python -m pytest tests/ --ignore=tests/browser --ignore=tests/hub -q $(call xdist,loadfile); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make unit: pytest collected no tests in tests/"; exit 1; fi; exit $$rc
 
 nbval: $(STAMP)
@@ -81,6 +81,16 @@ browser-test: fetch
 	@FACELIB_FAST=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider --ignore=tests/browser/test_live_browser.py
 	@# the webcam door starts its own Playwright (fake-camera Chromium): a process of its own
 	@FACELIB_FAST=1 $(BIN)/python -m pytest tests/browser/test_live_browser.py -q -p no:cacheprovider
+
+# A real JupyterHub for a class on localhost (deploy/one-server/jupyterhub_config.py): 8 students (Unix users,
+# made and removed by the test; needs root and Node) sign up, log in, pull the lessons with nbgitpuller and run
+# lesson 02 at once; prints the hub's start time, each student's peak memory and the wall time.
+# build/hubenv (tools/hub_env.py): the system's Python with the hub's pins, the project venv's packages
+# through a .pth, configurable-http-proxy from npm. HUB_STUDENTS=2 for a shorter run.
+HUB_STUDENTS ?= 8
+hub-test: fetch
+	@$(BIN)/python tools/hub_env.py
+	@FACELIB_HUB_STUDENTS=$(HUB_STUDENTS) $(BIN)/python -m pytest tests/hub -q -s -p no:cacheprovider -rs
 
 clean:
 	rm -rf build .pytest_cache
