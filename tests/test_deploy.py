@@ -152,3 +152,17 @@ def test_binder_postbuild_in_a_fresh_venv(tmp_path: Path) -> None:
     assert setting == str(store) and udnie == str(store / "styles" / "udnie.jpg")
     assert not (home / ".cache" / "facelib" / "styles").exists()   # read in place, not copied
     subprocess.run(["chmod", "-R", "u+w", str(store)], check=True)  # so that pytest can delete it
+
+
+def test_every_hub_setting_the_docs_and_scripts_use_is_read_by_the_hub_config() -> None:
+    import re
+
+    config_text = (DEPLOY / "one-server" / "jupyterhub_config.py").read_text()
+    read = set(re.findall(r'env\("([A-Z_]+)"', config_text))
+    install = DEPLOY / "one-server" / "install.sh"
+    assert subprocess.run(["bash", "-n", str(install)]).returncode == 0
+    for source in (install, REPO / "README.md", REPO / "tests" / "hub" / "test_hub.py"):
+        used = set(re.findall(r"FACELIB_HUB_([A-Z]+(?:_[A-Z]+)*)", source.read_text())) - {"STUDENTS"}
+        used = {u for u in used if not u.startswith("ENV")}   # FACELIB_HUB_ENV_X: the students' X
+        assert used <= read, f"{source.name} sets {sorted(used - read)}, which jupyterhub_config.py never reads"
+    assert "configurable-http-proxy@$CHP_VERSION" in install.read_text()
