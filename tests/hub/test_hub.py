@@ -44,6 +44,8 @@ LESSONS_URL = ""  # the teacher's repository, served by git daemon (fixture less
 if os.geteuid() != 0:
     pytest.skip("make hub-test: needs root (it creates Unix users for the students); CI runs it as root",
                 allow_module_level=True)
+if shutil.which("setpriv") is None:
+    pytest.skip("make hub-test: no setpriv (util-linux) to check what the students can run", allow_module_level=True)
 if shutil.which("node") is None or not PROXY.exists():
     pytest.skip("make hub-test: no Node or no configurable-http-proxy (apt-get install nodejs npm; "
                 "make hub-test builds build/hubenv)", allow_module_level=True)
