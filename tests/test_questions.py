@@ -248,8 +248,17 @@ def test_unknown_question_or_lesson_is_one_clear_error():
     assert checks.questions(3) == checks.questions("03_triplet_loss") == BANK["03"]
 
 
-def test_quiz_prints_every_question_of_the_lesson_and_no_answer(capsys):
-    checks.quiz("07")
+def _interactive(monkeypatch, value: bool) -> None:
+    import dataclasses
+
+    from facelib import config
+
+    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, interactive=value))
+
+
+def test_quiz_prints_every_question_of_the_lesson_and_no_answer(monkeypatch, capsys):
+    _interactive(monkeypatch, False)  # CI, nbval, FACELIB_INTERACTIVE=0
+    assert checks.quiz("07") is None
     out = capsys.readouterr().out
     for q in BANK["07"]:
         assert q.prompt in out and q.how() in out and q.explain not in out
@@ -261,3 +270,33 @@ def test_question_markdown_shows_the_options_and_the_tolerance():
     assert md.startswith("**Question 03.3.**") and "- **b)** semi-hard" in md and '"a", "b", "c"' in md
     assert "within ±0.01" in question_markdown(checks.question("03.1"))
     assert "whole number (exact)" in question_markdown(checks.question("08.2"))
+
+
+def test_the_widget_checks_what_the_student_picked_or_typed(capsys):
+    from facelib.checks.questions import question_widget
+
+    _title, field, button, _out = question_widget(checks.question("03.2")).children
+    button.click()  # nothing picked yet
+    assert "not attempted yet" in capsys.readouterr().out
+    field.value = "a"
+    button.click()
+    assert "✗ 03.2: 'a' is not right" in capsys.readouterr().out
+    field.value = "d"
+    button.click()
+    assert "✓ 03.2: right" in capsys.readouterr().out
+    _title, field, button, _out = question_widget(checks.question("08.1")).children
+    for typed, says in [("", "not attempted yet"), ("(10, 16)", "✓ 08.1: right"), ("10 16", "a tuple of 2"),
+                        ("(14, 16)", "is not right")]:
+        field.value = typed
+        button.click()
+        assert says in capsys.readouterr().out, typed
+    _title, field, button, _out = question_widget(checks.question("08.2")).children
+    field.value = " 96 "
+    button.click()
+    assert "✓ 08.2: right" in capsys.readouterr().out
+
+
+def test_quiz_shows_one_form_per_question_when_interactive(monkeypatch, capsys):
+    _interactive(monkeypatch, True)
+    box = checks.quiz("09")
+    assert len(box.children) == len(BANK["09"]) and capsys.readouterr().out == ""

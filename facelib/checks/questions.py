@@ -7,7 +7,7 @@ number, accepted within a stated tolerance, or a tuple of whole numbers for a sh
 
     facelib.checks.answer("03.2", "d")        # lesson 03, question 2
     facelib.checks.answer("08.1", (10, 16))
-    facelib.checks.quiz("03")                 # print lesson 03's questions
+    facelib.checks.quiz("03")                 # lesson 03's questions as small forms (text in CI)
 
 :func:`answer` prints ✓ and a one-line explanation for a right answer, ✗ and a one-line hint (which never
 names the right option) for a wrong one, and "not attempted yet" for the notebook's stub ``...`` (or
@@ -18,15 +18,18 @@ answer, so one question does not stop the ones after it. The questions themselve
 
 from __future__ import annotations
 
+import ast
+import html
 import math
 import numbers
 from dataclasses import dataclass
 from typing import Any
 
+from facelib import config
 from facelib.checks import questions_convnets, questions_faces
 from facelib.checks.core import Verdict
 
-__all__ = ["Question", "answer", "question", "question_markdown", "questions", "quiz"]
+__all__ = ["Question", "answer", "question", "question_markdown", "question_widget", "questions", "quiz"]
 
 LETTERS = "abcdefgh"
 
@@ -67,7 +70,8 @@ class Question:
             return f"Answer with a tuple of {len(self.answer)} whole numbers, in parentheses."  # type: ignore[arg-type]
         if self.tol == 0:
             return "Answer with a whole number (exact)."
-        return f"Answer with a number; within ±{self.tol:g} counts as right."
+        tol = f"{self.tol:.10f}".rstrip("0") if self.tol < 1e-3 else f"{self.tol:g}"
+        return f"Answer with a number; within ±{tol} counts as right."
 
 
 def _load() -> dict[str, tuple[Question, ...]]:
@@ -188,9 +192,52 @@ def question_markdown(q: Question) -> str:
     return _text(q, markdown=True)
 
 
-def quiz(lesson: str | int) -> None:
-    """Print one lesson's questions (``"03"``), with their options and how to answer each."""
+def _read(text: str, q: Question) -> Any:
+    """A widget's text as an answer: empty → ``...`` (not attempted), a shape's "(10, 16)" → a tuple."""
+    text = text.strip()
+    if not text:
+        return ...
+    if q.kind == "shape":
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+    return text
+
+
+def question_widget(q: Question) -> Any:
+    """One question as a small ipywidgets form: the question, radio buttons or a text box, a Check button
+    and the verdict of :func:`answer` below it."""
+    import ipywidgets as w
+
+    title = w.HTML(f"<b>Question {q.qid}.</b> {html.escape(q.prompt)}")
+    if q.kind == "choice":
+        field = w.RadioButtons(options=[(f"{x}) {o}", x) for x, o in zip(LETTERS, q.options)], value=None,
+                               layout=w.Layout(width="auto"))
+    else:
+        field = w.Text(placeholder="(a, b, …)" if q.kind == "shape" else "a number", description="answer")
+    button, out = w.Button(description="Check"), w.Output()
+
+    def check(_: Any) -> None:
+        out.clear_output()
+        value = field.value
+        with out:
+            answer(q.qid, _read(value, q) if isinstance(value, str) and q.kind != "choice" else value)
+
+    button.on_click(check)
+    return w.VBox([title, field, button, out])
+
+
+def quiz(lesson: str | int) -> Any:
+    """One lesson's questions (``"03"``): a small form per question in JupyterLab (see
+    :func:`question_widget`); printed as text, with their options and how to answer each, in automated
+    runs (CI, nbval, ``FACELIB_INTERACTIVE=0``)."""
     qs = questions(lesson)
+    if config.settings.interactive:
+        import ipywidgets as w
+
+        return w.VBox([question_widget(q) for q in qs])
     print(f"Lesson {qs[0].lesson}: {len(qs)} questions. Answer each with "
           f"facelib.checks.answer(\"{qs[0].qid}\", your_answer).\n")
     print("\n\n".join(_text(q, markdown=False) for q in qs))
+    return None

@@ -28,11 +28,11 @@ QUESTIONS: list[dict[str, Any]] = [
          explain="64 × (3 × 3 × 3 + 1) = 64 × 28 = 1792."),
     dict(qid="06.4", answer="b",
          prompt="Going from layer 1 to layer 5 of VGG19, what do the units' top-9 patches show?",
-         options=("The same edges, at a higher resolution.",
+         options=("The same edges and colours, only at a higher resolution and sharper.",
                   "Larger and more complex patterns: edges and colours, then textures, then object parts and "
                   "objects.",
-                  "Smaller patches, because pooling shrinks the image.",
-                  "Random crops: deep units respond to everything alike."),
+                  "Smaller and simpler patterns, because each pooling halves what a unit sees.",
+                  "Random crops: after enough layers every unit responds to every image alike."),
          hint="Think of how much of the image a deep unit sees, and of what the network must recognise at "
               "its end.",
          explain="Receptive fields grow (block5_conv4 sees 252 px) and features combine: edges → textures → "
@@ -40,10 +40,10 @@ QUESTIONS: list[dict[str, Any]] = [
     dict(qid="06.5", answer="c",
          prompt="Activation maximisation synthesises the input that excites a unit most. What does its "
                 "gradient ascent change?",
-         options=("The unit's own weights.",
-                  "All the network's weights.",
+         options=("The unit's own weights, until it fires for a grey image.",
+                  "All the network's weights, by backpropagation from the unit.",
                   "The pixels of the input image; the network stays frozen.",
-                  "The ImageNet crops of the pool."),
+                  "Which crops of the ImageNet pool are used, chosen by gradient ascent."),
          hint="The network is already trained: what is left to vary?",
          explain="x := x + η ∇ₓ aᵤ(x): the image is the variable — the same idea as neural style transfer."),
 
@@ -58,11 +58,11 @@ QUESTIONS: list[dict[str, Any]] = [
          explain="G := G − η ∂J/∂G with VGG19 frozen: the network only measures content and style."),
     dict(qid="07.2", answer="c",
          prompt="What does an entry of the style (Gram) matrix, G⁽ˡ⁾ₖₖ′ = Σᵢ Σⱼ aᵢⱼₖ aᵢⱼₖ′, measure?",
-         options=("Where in the image channel k fires.",
-                  "The difference between the activations of C and of G.",
+         options=("Where in the image channel k fires most strongly, position by position.",
+                  "The difference between the activations of C and of G at layer l.",
                   "How strongly channels k and k′ fire together, summed over all positions (an unnormalised, "
                   "uncentred correlation).",
-                  "The average colour of the style image."),
+                  "The average colour of the style image at each pixel."),
          hint="Look at what the sums run over, and at what they leave.",
          explain="The sum over positions (i, j) keeps which channels fire together (Gₖₖ: how active k is), not "
                  "where: texture, i.e. style."),
@@ -128,11 +128,11 @@ QUESTIONS: list[dict[str, Any]] = [
                  "(live monitors, WaveNet)."),
     dict(qid="08.6", answer="b",
          prompt="Why are the ECG windows split into training and test sets by time rather than at random?",
-         options=("A random split would be too slow.",
+         options=("A random split would need more memory than a split by time.",
                   "Neighbouring windows are almost identical: a random split puts near-twins in both sets and "
                   "flatters the detector.",
-                  "The test set must contain only normal beats.",
-                  "Keras cannot shuffle 1D data."),
+                  "The test set must contain only normal beats, and those come late in the recording.",
+                  "Keras cannot shuffle 1D windows, only images."),
          hint="How different are two windows that start 4 samples apart?",
          explain="A random split leaks twins of training windows into the test set; splitting by time (better: "
                  "by patient) measures generalisation."),
@@ -155,9 +155,9 @@ QUESTIONS: list[dict[str, Any]] = [
     dict(qid="09.4", answer="d",
          prompt="A small sphere and a short tube along z look the same in their centre slice. Why does a 2D "
                 "network that sees only that slice stay at 50 %?",
-         options=("It needs more epochs.",
-                  "2D convolutions cannot detect discs.",
-                  "The sphere is too small for a 3×3 filter.",
+         options=("It needs more epochs: with enough training it would reach the 3D model's accuracy.",
+                  "2D convolutions cannot detect round shapes such as discs.",
+                  "The sphere is smaller than a 3×3 filter, so 2D filters blur it away.",
                   "Its input has the same distribution for both classes: the evidence lies across slices."),
          hint="Compare what the two objects look like in the one slice that network gets.",
          explain="Identical inputs give identical answers whatever the weights; only a model that sees the "
@@ -165,11 +165,11 @@ QUESTIONS: list[dict[str, Any]] = [
     dict(qid="09.5", answer="a",
          prompt="A video model applies the same Conv2D to every frame and averages the features over time. "
                 "Why can it not tell a square moving right from one moving left?",
-         options=("Averaging over time forgets the order of the frames: a clip played backwards gets the same "
-                  "answer.",
-                  "The frames are too small.",
-                  "A Conv2D cannot see squares.",
-                  "It needs colour frames."),
+         options=("Averaging over time forgets the order of the frames: a clip played backwards gets the "
+                  "same answer.",
+                  "The frames (16×16) are too small for a Conv2D to locate the square.",
+                  "A Conv2D cannot detect a square of only 4×4 pixels.",
+                  "Motion can only be seen in colour frames, and these are grey."),
          hint="What does an average over frames keep, and what does it lose?",
          explain="A mean is the same in any order, and right played backwards is left; a Conv3D filter spanning "
                  "frames sees motion."),
@@ -187,21 +187,21 @@ QUESTIONS: list[dict[str, Any]] = [
          explain="(1/3) × (1/3) = 1/9: nine times fewer pixels, and a 100 px face is still 33 px wide."),
     dict(qid="10.3", answer="a",
          prompt="Between two MTCNN detections the live loop tracks the face instead. Why does that work?",
-         options=("A face moves only a few pixels between frames, so a cheap search near the last box finds "
-                  "it.",
-                  "The tracker is a second, more accurate face detector.",
-                  "FaceNet finds faces by itself.",
-                  "The camera pauses between detections."),
+         options=("A face moves only a few pixels between frames, so a cheap search near the last box "
+                  "finds it.",
+                  "The tracker is a second, more accurate face detector, run on the whole frame.",
+                  "FaceNet finds the face by itself once it has encoded it once.",
+                  "The camera sends no frames between two detections."),
          hint="How far can a person in front of a laptop move between two frames?",
          explain="A correlation search in a small window around the last box costs a few ms instead of an "
                  "MTCNN call of 100–200 ms."),
     dict(qid="10.4", answer="b",
          prompt="You click \"Enrol me\": five frames of your face are encoded and added to the database. "
                 "What is retrained?",
-         options=("FaceNet, on your five frames.",
+         options=("FaceNet, fine-tuned on your five frames with the triplet loss.",
                   "Nothing: the door compares encodings, so a new resident is just more stored encodings.",
-                  "The logistic head of lesson 04.",
-                  "MTCNN, so that it finds your face."),
+                  "The logistic head of lesson 04, on pairs of your frames.",
+                  "MTCNN, so that it learns to find your face."),
          hint="Which idea of the week lets a new person in without changing any weights?",
          explain="Enrolment stores encodings (one-shot learning); the encoder, the detector and τ stay as "
                  "they were."),

@@ -58,9 +58,9 @@ QUESTIONS: list[dict[str, Any]] = [
          prompt="With the same encoder, distance and threshold τ, why does recognition go wrong more often "
                 "than verification?",
          options=("A stranger is compared with all K enrolled people: K chances to be accepted by mistake.",
-                  "Recognition must use squared distances.",
-                  "Recognition photos are taken from further away.",
-                  "Verification needs no threshold."),
+                  "Recognition must use squared distances, which grow faster than plain ones.",
+                  "Recognition photos are taken from further away, so the faces are smaller.",
+                  "Verification needs no threshold: it only ranks the enrolled people."),
          hint="Think of a stranger who is not in the database, and of everything the system does with "
               "their photo.",
          explain="One query means K comparisons, each with its own chance of a false accept: the errors add up "
@@ -109,9 +109,9 @@ QUESTIONS: list[dict[str, Any]] = [
                  "rather than a softmax over people."),
     dict(qid="02.3", answer="d",
          prompt="In a Siamese network, how are the two branches that encode x⁽¹⁾ and x⁽²⁾ related?",
-         options=("Same architecture, but each branch is trained on its own photos.",
-                  "One branch encodes the photo, the other decodes it back.",
-                  "The second branch is a copy of the first, frozen at its initial weights.",
+         options=("Same architecture, but each branch has its own weights, trained on its own photos.",
+                  "One branch encodes the photo, the other decodes it back to pixels.",
+                  "The second branch is a copy of the first, frozen at its initial random weights.",
                   "They are one encoder f — same layers, same weights — applied to each photo."),
          hint="If the branches differed, would d(x⁽¹⁾, x⁽²⁾) equal d(x⁽²⁾, x⁽¹⁾)?",
          explain="One f with shared weights maps both photos into the same space, so their distance means "
@@ -139,9 +139,10 @@ QUESTIONS: list[dict[str, Any]] = [
                  "the positive, a hard triplet."),
     dict(qid="03.2", answer="d",
          prompt="Why do random triplets teach the network little once training has started?",
-         options=("Random triplets have wrong labels.",
-                  "They make the loss negative.",
-                  "They cost more to compute than mined triplets.",
+         options=("Random triplets often pair photos of two different people as anchor and positive: "
+                  "wrong labels.",
+                  "Their loss is negative, which pushes the encodings the wrong way.",
+                  "Random negatives are usually too hard: the network cannot separate them and the loss diverges.",
                   "Most random negatives are already farther than the positive by more than α: L = 0, no gradient."),
          hint="What is the gradient of max(…, 0) when its first argument is negative?",
          explain="A random stranger is usually far from the anchor already (an easy triplet): L = 0 gives no "
@@ -195,9 +196,9 @@ QUESTIONS: list[dict[str, Any]] = [
                  "plain sum can divide by 0 or flip a term's sign."),
     dict(qid="04.4", answer="d",
          prompt="Why are the residents' encodings computed once and stored?",
-         options=("The encoder changes after every query.",
-                  "Stored encodings are more accurate than fresh ones.",
-                  "The logistic head cannot read photos.",
+         options=("Stored encodings are more accurate than encodings computed at query time.",
+                  "Storing them lets the door skip face detection on the visitor's photo.",
+                  "The logistic head only works on encodings computed together in one batch.",
                   "Residents' photos don't change: a query then costs one encoder pass and K tiny head evaluations."),
          hint="Count the passes through the big encoder per query, with and without storing.",
          explain="Without storing, each query would run the whole Siamese network K times; with it, one encoder "
@@ -216,11 +217,11 @@ QUESTIONS: list[dict[str, Any]] = [
     # ---------------------------------------------------------------- 05 · face recognition with FaceNet
     dict(qid="05.1", answer="a",
          prompt="Why must a photo be detected and aligned before FaceNet encodes it?",
-         options=("FaceNet learned on faces framed one way (eyes, nose, mouth at fixed places); another framing "
-                  "moves the encoding.",
-                  "To make the photo smaller, so that encoding is faster.",
-                  "FaceNet only reads grey images.",
-                  "Alignment removes the background, the only part that differs between people."),
+         options=("FaceNet learned on faces framed one way (eyes, nose, mouth at fixed places); another "
+                  "framing moves the encoding.",
+                  "To make the photo smaller, so that encoding runs faster on a laptop CPU.",
+                  "FaceNet only reads grey 64×64 images, so colour photos must be converted first.",
+                  "Alignment removes the background, which is the only part of a photo that differs between people."),
          hint="Compare what FaceNet saw in training with a head-and-shoulders news photo.",
          explain="The encoder learned on aligned 160×160 crops: the same face framed differently is, to it, "
                  "another input with another encoding."),
