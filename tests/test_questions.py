@@ -8,6 +8,7 @@ footprint of a gradient, probabilities with scipy, the rest with NumPy.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -270,6 +271,31 @@ def test_question_markdown_shows_the_options_and_the_tolerance():
     assert md.startswith("**Question 03.3.**") and "- **b)** semi-hard" in md and '"a", "b", "c"' in md
     assert "within ±0.01" in question_markdown(checks.question("03.1"))
     assert "whole number (exact)" in question_markdown(checks.question("08.2"))
+
+
+# --------------------------------------------------------------------------- the lessons
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_each_lesson_ends_with_its_questions_and_stores_no_pass(path):
+    """A "## Questions" section right before the final summary (or at the end): per question of the bank, its
+    Markdown and a cell ``facelib.checks.answer("NN.k", ...)`` whose stored output says "not attempted yet"."""
+    import nbformat
+
+    cells = nbformat.read(path, as_version=4).cells
+    lesson = path.name[:2]
+    start = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Questions"))
+    for k, q in enumerate(BANK[lesson]):
+        md, code = cells[start + 1 + 2 * k], cells[start + 2 + 2 * k]
+        assert md.cell_type == "markdown" and md.source == question_markdown(q), f"{path.name}: {q.qid} text"
+        assert code.cell_type == "code" and code.source.startswith(f'facelib.checks.answer("{q.qid}", ...)')
+        text = "".join(o.get("text", "") for o in code.outputs)
+        assert "not attempted yet" in text and "✓" not in text, f"{path.name}: {q.qid} stores {text!r}"
+    after = cells[start + 1 + 2 * len(BANK[lesson]):]
+    assert not after or after[0].source.startswith("## Summary"), (
+        f"{path.name}: the questions come right before the final summary (or end the lesson)")
 
 
 def test_the_widget_checks_what_the_student_picked_or_typed(capsys):
