@@ -5,6 +5,9 @@ values computed independently (hand-worked numbers or a NumPy formula) and print
 and, when wrong, what differs: the input, the expected value and the value received. Checks live
 beside the lesson they serve (``checks/faces.py``, ``checks/nst.py``, ``checks/conv.py``...) and
 are all reachable as ``facelib.checks.check_...``.
+
+The questions that close every lesson are answered with ``facelib.checks.answer("03.2", "d")``
+(``facelib.checks.quiz("03")`` prints a lesson's questions); see :mod:`facelib.checks.questions`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import pkgutil
 from typing import Any
 
 from facelib.checks.core import GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case, report
+from facelib.checks.questions import Question, answer, question, questions, quiz
 
-__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
-           "report"]
+__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Question", "Verdict", "answer", "compare",
+           "gradient_case", "question", "questions", "quiz", "report"]
 
 
 def __getattr__(name: str) -> Any:
