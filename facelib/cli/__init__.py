@@ -36,6 +36,7 @@ from facelib.cli.commands import (
     _cmd_identify,
     _cmd_verify,
     _error_line,
+    _safe,
 )
 from facelib.cli.stylize import STYLIZE_MAX_SIZE, STYLIZE_PRESETS, _cmd_stylize
 
@@ -172,7 +173,7 @@ def _show_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
 
     for w in caught:
         if issubclass(w.category, FaceDatabaseWarning):
-            print(f"facelib {command}: warning: {w.message}", file=sys.stderr)
+            print(f"facelib {command}: warning: {_safe(w.message)}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
@@ -191,17 +192,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread
         previous = None
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
-            try:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
                 return func(args)
-            finally:
-                _show_warnings(args.command, caught)
+        finally:  # outside the recording: showing a warning there would record it again, forever
+            _show_warnings(args.command, caught)
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
         subject = getattr(args, "image", None) or (args.images[0] if len(getattr(args, "images", [])) == 1 else None)
-        print(f"facelib {args.command}: error: {_error_line(exc, subject)}", file=sys.stderr)
+        print(f"facelib {args.command}: error: {_safe(_error_line(exc, subject))}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:
