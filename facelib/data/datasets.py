@@ -210,8 +210,10 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
 
     The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
-    is extracted once into ``FACELIB_HOME/imagenet_sample_256``. With ``n`` a seeded random subset of
-    classes is taken (returned in class order), so a small pool still spans many kinds of objects.
+    is extracted once into ``FACELIB_HOME/imagenet_sample_256``; its photos are checked against the
+    sha256 recorded at extraction on every call (about 20 MB), and extracted again if one changed.
+    With ``n`` a seeded random subset of classes is taken (returned in class order), so a small pool
+    still spans many kinds of objects.
 
     Args:
         n: number of photos, 1–1000 (``None``: all).
@@ -225,7 +227,7 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
         raise FileNotFoundError(f"ImageNet sample archive {path} not found")
-    folder = extract_once(path, config.settings.home, _IMAGENET_FOLDER)
+    folder = extract_once(path, config.settings.home, _IMAGENET_FOLDER, verify=True)  # a changed photo: again
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     parsed = []
     for p in files:
