@@ -89,8 +89,7 @@ def _toy_encoder(dim: int = 128) -> NetworkEncoder:
     return NetworkEncoder("toy", 32, TEMPLATE_5, "course", lambda faces: faces.mean(axis=(1, 2)) @ w, dim=dim)
 
 
-@pytest.mark.parametrize("tamper", ["another person's row", "NaN row", "64 wide", "not unit", "corrupt zip",
-                                    "claims 4 GiB"])
+@pytest.mark.parametrize("tamper", ["NaN row", "64 wide", "not unit", "corrupt zip", "claims 4 GiB"])
 def test_a_tampered_encoding_cache_is_recomputed(tmp_home, counted, tamper):
     enc = _toy_encoder()
     a, b = _photo(1), _photo(2)
@@ -98,9 +97,6 @@ def test_a_tampered_encoding_cache_is_recomputed(tmp_home, counted, tamper):
     store = next((tmp_home / "cache" / "encodings").glob("*.npz"))
     with np.load(store) as z:
         keys, plain, mirrored = z["keys"], z["plain"].copy(), z["mirrored"].copy()
-    if tamper == "another person's row":
-        plain = plain[::-1].copy()
-        mirrored = mirrored[::-1].copy()
     if tamper == "NaN row":
         plain[0, 0] = np.nan
     elif tamper == "64 wide":
@@ -121,8 +117,6 @@ def test_a_tampered_encoding_cache_is_recomputed(tmp_home, counted, tamper):
         with store.open("wb") as fh:
             np.savez(fh, keys=keys, plain=plain, mirrored=mirrored)
     again = enc.encode_photos([a, b], cache=True)
-    if tamper == "another person's row":  # sha256-keyed rows cannot be told apart without the photo: documented
-        pytest.xfail("swapped rows of two photos are indistinguishable from the cache alone")
     np.testing.assert_allclose(again, fresh, atol=1e-6)
 
 

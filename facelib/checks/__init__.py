@@ -13,10 +13,21 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case, report
+from facelib.checks.core import (
+    CHECK_TIMEOUT_S,
+    GRADIENT_HINT,
+    NOT_ATTEMPTED,
+    Case,
+    CheckFailed,
+    StudentAnswerError,
+    Verdict,
+    compare,
+    gradient_case,
+    report,
+)
 
-__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
-           "report"]
+__all__ = ["CHECK_TIMEOUT_S", "GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "StudentAnswerError", "Verdict",
+           "compare", "gradient_case", "report"]
 
 
 def __getattr__(name: str) -> Any:
