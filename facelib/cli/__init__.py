@@ -9,9 +9,9 @@
     facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
 
 Exit codes: 0 success/accepted, 1 rejected (verify), 2 error: one line on stderr naming the file
-and what is wrong (``--debug`` adds the traceback). ``identify`` reports every photo (its result or
-its error) and exits 2 if any failed. A name that starts with ``-`` goes after ``--``:
-``facelib enroll DB -- -Dee photo.jpg``.
+and what is wrong (``--debug`` adds the traceback), 130 interrupted (Ctrl-C; one line). ``identify``
+reports every photo (its result or its error) and exits 2 if any failed. A name that starts with ``-``
+goes after ``--``: ``facelib enroll DB -- -Dee photo.jpg``.
 
 The parser and the entry point live here; the commands in :mod:`facelib.cli.commands` (fetch, doctor,
 enroll, identify, verify, classroom) and :mod:`facelib.cli.stylize` (``stylize`` and its argument checks,
@@ -199,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return func(args)
         finally:  # outside the recording: showing a warning there would record it again, forever
             _show_warnings(args.command, caught)
+    except KeyboardInterrupt:  # Ctrl-C: one line; files are written atomically, so none is left half-written
+        print(f"facelib {args.command}: interrupted (Ctrl-C); no file was left half-written", file=sys.stderr)
+        return 130
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

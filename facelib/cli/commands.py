@@ -193,6 +193,10 @@ def _error_line(exc: BaseException, subject: str | None = None) -> str:
             else f"'{exc.filename}': {reason}"
     if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
         return str(exc).strip()
+    if isinstance(exc, OSError) and first:  # our own messages name the file (FACELIB_HOME, a database...)
+        return f"{about}{exc.strerror if exc.errno is not None and exc.strerror else first}"
+    if isinstance(exc, RecursionError):
+        return f"{about}nested too deeply to read (RecursionError)"
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         return (f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); "
                 "try smaller photos or fewer at once")

@@ -264,7 +264,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.facelib-{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.facelib-{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only or full folder: name the folder, not a random temporary name
+        raise OSError(exc.errno, f"cannot create a file in this folder: {exc.strerror or exc}",
+                      str(path.parent)) from None
     os.close(fd)
     try:
         write(Path(tmp))
@@ -272,6 +276,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
         _fsync(tmp)
         os.replace(tmp, path)
         _fsync(path.parent)
+    except OSError as exc:  # a full disk, `ulimit -f`, a quota: blame the file being written, not the temporary
+        if exc.filename not in (None, tmp, str(tmp)):
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -65,6 +65,11 @@ def _quoted(image: ImageLike) -> str:
 
 
 def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
+    if isinstance(images, (bytes, bytearray)):
+        raise TypeError(f"photos must be paths, PIL images or arrays; got {type(images).__name__} "
+                        "(for the bytes of an encoded file use PIL.Image.open(io.BytesIO(data)))")
+    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):  # a tf.Tensor: one photo or a batch
+        images = images.numpy()
     if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
         return [images]
     return list(images)
