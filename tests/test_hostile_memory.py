@@ -193,3 +193,13 @@ def test_a_foreign_warning_during_a_command_is_shown_once_not_recorded_forever(t
         """, limit_gb=2.5, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stderr.count("a library's own warning") == 1
+
+
+@pytest.mark.parametrize("size", [0, 100_000, (64, 10**6), -3, 2.5, (64,)])
+def test_load_identity_folder_size_is_capped(tmp_path, size):
+    from facelib.data import load_identity_folder
+
+    (tmp_path / "ann").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "ann" / "a.png")
+    with pytest.raises(ValueError, match="size"):
+        load_identity_folder(tmp_path, size=size)

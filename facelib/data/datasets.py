@@ -136,6 +136,15 @@ def load_lfw_subset(*, color: bool = True, resize: float = 0.5,
     return FaceDataset(x, np.asarray(labels, np.int32), [n.replace("_", " ") for n in keep_names])
 
 
+#: The largest side :func:`load_identity_folder` resizes to (a data set of faces, held as float32 in memory).
+_MAX_SIDE = 1024
+
+
+def _valid_side_pair(size: object) -> bool:
+    return isinstance(size, (tuple, list)) and len(size) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 1 <= v <= _MAX_SIDE for v in size)
+
+
 def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> FaceDataset:
     """Load a folder with one sub-folder per person (``root/NAME/*.jpg``).
 
@@ -150,7 +159,8 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
 
     Raises:
         FileNotFoundError: the folder does not exist.
-        ValueError: no person sub-folder with images, a corrupt image (named), or mixed sizes.
+        ValueError: no person sub-folder with images, a corrupt image (named), mixed sizes, or a
+            ``size`` that is not 1 to 1024 pixels a side.
     """
     root = Path(path)
     if not root.is_dir():
@@ -162,6 +172,8 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
         raise ValueError(f"{root} holds no person sub-folders with images ({', '.join(IMAGE_SUFFIXES)})")
     if isinstance(size, int):
         size = (size, size)
+    if size is not None and not _valid_side_pair(size):
+        raise ValueError(f"size must be an int or (height, width) of integers from 1 to {_MAX_SIDE}; got {size!r}")
     images, labels, paths = [], [], []
     for label, person_files in enumerate(files.values()):
         for f in person_files:
