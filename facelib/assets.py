@@ -415,19 +415,20 @@ def _check_home(home: Path) -> None:
 
 @contextlib.contextmanager
 def _install_lock(target: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``.NAME.lock`` beside ``target`` (a no-op where ``fcntl`` is missing)."""
+    """An exclusive ``flock`` on the folder that holds ``target`` (no lock file is left in the cache; a
+    no-op where ``fcntl`` is missing)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    with open(target.parent / f".{target.name}.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _fetch_from_sources(asset: Asset, home: Path, problem: str, sources: list[str] | None) -> Path:

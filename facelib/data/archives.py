@@ -25,7 +25,6 @@ import numpy as np
 __all__ = ["extract_once", "npz_arrays"]
 
 _STAMP = ".source"
-_DIGESTS = ".sha256"
 
 
 def extract_once(archive: Path, dest: Path, top: str, *, require: tuple[str, ...] = (), verify: bool = False) -> Path:
@@ -43,7 +42,7 @@ def extract_once(archive: Path, dest: Path, top: str, *, require: tuple[str, ...
         archive: the tar file. dest: the folder to extract into. top: the archive's top folder.
         require: files (relative to ``top``) the archive must hold.
         verify: also check every extracted file against the sha256 recorded when it was extracted
-            (``top/.sha256``); a changed, missing or added file makes it extract the archive again.
+            (the stamp's second line); a changed, missing or added file makes it extract the archive again.
 
     Returns:
         the folder ``dest / top``.
@@ -64,7 +63,7 @@ def extract_once(archive: Path, dest: Path, top: str, *, require: tuple[str, ...
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _locked(folder.parent / f".{top}.lock"):
         if not good():  # another caller may have finished while this one waited
-            _extract(archive, folder, key, require, replace=True)
+            _extract(archive, folder, key, require, replace=_complete(folder, key))  # complete, yet changed
     return folder
 
 
@@ -77,20 +76,20 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def _intact(folder: Path) -> bool:
-    """True when ``folder``'s files are exactly those recorded in its ``.sha256`` when it was extracted."""
+    """True when ``folder``'s files are exactly those recorded (second line of its stamp) when it was extracted."""
     import json
 
     try:
-        recorded = json.loads((folder / _DIGESTS).read_text(encoding="utf-8"))
+        recorded = json.loads((folder / _STAMP).read_text(encoding="utf-8").splitlines()[1])
         return isinstance(recorded, dict) and _digests(folder) == recorded
-    except (OSError, ValueError, RecursionError):
+    except (OSError, ValueError, IndexError, RecursionError):
         return False
 
 
 def _complete(folder: Path, key: str) -> bool:
     """True when ``folder`` holds a whole extraction of the archive that ``key`` names."""
     stamp = folder / _STAMP
-    return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key
+    return stamp.is_file() and (stamp.read_text(encoding="utf-8").splitlines() or [""])[0].strip() == key
 
 
 def _extract(archive: Path, folder: Path, key: str, require: tuple[str, ...], *, replace: bool = False) -> None:
@@ -113,8 +112,8 @@ def _extract(archive: Path, folder: Path, key: str, require: tuple[str, ...], *,
         extracted.mkdir(exist_ok=True)
         import json
 
-        (extracted / _DIGESTS).write_text(json.dumps(_digests(extracted)), encoding="utf-8")
-        (extracted / _STAMP).write_text(key + "\n", encoding="utf-8")
+        digests = json.dumps(_digests(extracted))  # the stamp's second line: what verify=True checks
+        (extracted / _STAMP).write_text(key + "\n" + digests + "\n", encoding="utf-8")
         if folder.exists() and (replace or not _complete(folder, key)):
             try:
                 os.replace(folder, Path(tmp) / "outdated")  # deleted with the temporary folder
