@@ -405,9 +405,7 @@ def _check_home(home: Path) -> None:
         raise NotADirectoryError(f"FACELIB_HOME {home} is a file, not a folder: set FACELIB_HOME to a folder "
                                  "(default ~/.cache/facelib)") from None
     except OSError as exc:
-        raise OSError(exc.errno, f"FACELIB_HOME {home} cannot be created: {exc.strerror}", str(home)) from None
-    if not home.is_dir():
-        raise NotADirectoryError(f"FACELIB_HOME {home} is not a folder: set FACELIB_HOME to a folder")
+        raise OSError(f"FACELIB_HOME {home} cannot be created: {exc.strerror or exc}") from None
     if not os.access(home, os.W_OK | os.X_OK):
         raise PermissionError(f"FACELIB_HOME {home} is read-only: set FACELIB_HOME to a folder you can write "
                               "(default ~/.cache/facelib)")
