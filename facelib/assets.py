@@ -17,6 +17,7 @@ half-written or unverified file. When every source fails, one error lists each s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -153,9 +154,18 @@ def load_registry(path: Path | None = None) -> dict[str, Asset]:
     path = path or registry_path()
     if not path.is_file():
         raise FileNotFoundError(f"asset registry {path} not found (set FACELIB_REGISTRY or reinstall the checkout)")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    assets = [_parse_asset(a) for a in data.get("asset", [])]
+    where = f"asset registry {path}" + (" (FACELIB_REGISTRY)" if os.environ.get("FACELIB_REGISTRY") else "")
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        entries = data.get("asset", [])
+        if not isinstance(entries, list) or not all(isinstance(a, dict) for a in entries):
+            raise ValueError("'asset' must be an array of tables ([[asset]])")
+        assets = [_parse_asset(a) for a in entries]
+    except PermissionError:
+        raise PermissionError(f"{where}: permission denied (the file cannot be read)") from None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeDecodeError, OSError) as exc:
+        raise ValueError(f"{where} is not a valid registry: {exc}") from None
     return {a.name: a for a in assets}
 
 
@@ -411,6 +421,49 @@ def fetch(name: str, *, sources: list[str] | None = None) -> Path:
     problem = _cache_problem(asset, home)
     if problem is None:
         return asset.local_path(home)
+    _check_home(home)
+    with _install_lock(asset.local_path(home)):  # simultaneous fetches take turns: the first installs
+        problem = _cache_problem(asset, home)
+        if problem is None:
+            return asset.local_path(home)
+        return _fetch_from_sources(asset, home, problem, sources)
+
+
+def _check_home(home: Path) -> None:
+    """The cache folder exists (or can be made) and is writable, else an error naming FACELIB_HOME."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(f"FACELIB_HOME {home} is a file, not a folder: set FACELIB_HOME to a folder "
+                                 "(default ~/.cache/facelib)") from None
+    except OSError as exc:
+        raise OSError(f"FACELIB_HOME {home} cannot be created: {exc.strerror or exc}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise PermissionError(f"FACELIB_HOME {home} is read-only: set FACELIB_HOME to a folder you can write "
+                              "(default ~/.cache/facelib)")
+
+
+@contextlib.contextmanager
+def _install_lock(target: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on the folder that holds ``target`` (no lock file is left in the cache; a
+    no-op where ``fcntl`` is missing)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _fetch_from_sources(asset: Asset, home: Path, problem: str, sources: list[str] | None) -> Path:
+    """Try each source of ``asset`` in turn (the caller holds the install lock)."""
+    name = asset.name
     failures = []
     for source in asset.sources:
         kind = _source_kind(source)

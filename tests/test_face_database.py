@@ -205,12 +205,13 @@ def test_database_without_detection_is_the_course_pipeline(paths, model):
 def test_calibrate_from_the_enrolled_photos():
     db = FaceDatabase(model=object())
     a, b = np.zeros((2, 128), np.float32), np.zeros((1, 128), np.float32)
-    a[:, 0] = [0.0, 0.3]  # one person: pair distance 0.3
-    b[:, 1] = 1.0          # another: distances 1.0 and sqrt(1.09) ≈ 1.044 to the first one's photos
+    theta = 2 * np.arcsin(0.15)  # unit rows (what a database holds): one person, pair distance 2 sin(θ/2) = 0.3
+    a[0, 0], a[1, 0], a[1, 2] = 1.0, np.cos(theta), np.sin(theta)
+    b[:, 1] = 1.0          # another: distance sqrt(2) ≈ 1.414 to both of the first one's photos
     db.add_encodings("a", a)
     db.add_encodings("b", b)
     t = db.calibrate()
-    assert 0.3 < t < 1.0
+    assert 0.3 - 1e-6 <= t < 1.414  # accepts the genuine pair (d = 0.3 <= τ), rejects the impostors
     assert db.effective_threshold() == t
 
 

@@ -16,11 +16,22 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case, report
+from facelib.checks.core import (
+    CHECK_TIMEOUT_S,
+    GRADIENT_HINT,
+    NOT_ATTEMPTED,
+    Case,
+    CheckFailed,
+    StudentAnswerError,
+    Verdict,
+    compare,
+    gradient_case,
+    report,
+)
 from facelib.checks.questions import Question, answer, question, questions, quiz
 
-__all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Question", "Verdict", "answer", "compare",
-           "gradient_case", "question", "questions", "quiz", "report"]
+__all__ = ["CHECK_TIMEOUT_S", "GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Question", "StudentAnswerError",
+           "Verdict", "answer", "compare", "gradient_case", "question", "questions", "quiz", "report"]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,9 +10,9 @@
     facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
 
 Exit codes: 0 success/accepted, 1 rejected (verify), 2 error: one line on stderr naming the file
-and what is wrong (``--debug`` adds the traceback). ``identify`` reports every photo (its result or
-its error) and exits 2 if any failed. A name that starts with ``-`` goes after ``--``:
-``facelib enroll DB -- -Dee photo.jpg``.
+and what is wrong (``--debug`` adds the traceback), 130 interrupted (Ctrl-C; one line). ``identify``
+reports every photo (its result or its error) and exits 2 if any failed. A name that starts with ``-``
+goes after ``--``: ``facelib enroll DB -- -Dee photo.jpg``.
 
 The parser and the entry point live here; the commands in :mod:`facelib.cli.commands` (fetch, doctor,
 enroll, identify, verify, classroom) and :mod:`facelib.cli.stylize` (``stylize`` and its argument checks,
@@ -37,6 +37,7 @@ from facelib.cli.commands import (
     _cmd_identify,
     _cmd_verify,
     _error_line,
+    _safe,
 )
 from facelib.cli.stylize import STYLIZE_MAX_SIZE, STYLIZE_PRESETS, _cmd_stylize
 
@@ -176,7 +177,7 @@ def _show_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
 
     for w in caught:
         if issubclass(w.category, FaceDatabaseWarning):
-            print(f"facelib {command}: warning: {w.message}", file=sys.stderr)
+            print(f"facelib {command}: warning: {_safe(w.message)}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
@@ -195,17 +196,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread
         previous = None
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
-            try:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.filterwarnings("always", category=UserWarning, module=r"facelib\.")
                 return func(args)
-            finally:
-                _show_warnings(args.command, caught)
+        finally:  # outside the recording: showing a warning there would record it again, forever
+            _show_warnings(args.command, caught)
+    except KeyboardInterrupt:  # Ctrl-C: one line; files are written atomically, so none is left half-written
+        print(f"facelib {args.command}: interrupted (Ctrl-C); no file was left half-written", file=sys.stderr)
+        return 130
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
         subject = getattr(args, "image", None) or (args.images[0] if len(getattr(args, "images", [])) == 1 else None)
-        print(f"facelib {args.command}: error: {_error_line(exc, subject)}", file=sys.stderr)
+        print(f"facelib {args.command}: error: {_safe(_error_line(exc, subject))}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:

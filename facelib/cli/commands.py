@@ -11,6 +11,7 @@ import json
 import math
 import sys
 import traceback
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,18 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def _safe(text: object, *, lines: bool = False) -> str:
+    """``text`` for a terminal: every control or format character (escape sequences, carriage returns,
+    bidi overrides, NUL...) written as a visible ``\\xNN``/``\\uNNNN`` escape, so nothing a name or a file
+    name holds can move the cursor, set the title, clear the screen or forge another line (``lines``: keep
+    the text's own line breaks)."""
+    return "".join(c if (lines and c == "\n") or unicodedata.category(c) not in _UNSAFE else ascii(c)[1:-1]
+                   for c in str(text))
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -147,8 +160,8 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
             raise ValueError(f"'{args.db}' holds encodings of encoder '{held or 'facenet (course pipeline)'}'; "
                              f"--encoder {args.encoder} cannot be mixed into it")
     added, db = FaceDatabase.enroll(args.db, name, args.images, **options)  # safe against simultaneous enrols
-    print(f"enrolled {_plural(added, 'photo', 'photos')} of '{name}'; '{args.db}' now holds "
-          f"{_plural(len(db), 'person', 'people')}")
+    print(_safe(f"enrolled {_plural(added, 'photo', 'photos')} of '{unicodedata.normalize('NFC', name)}'; "
+                f"'{args.db}' now holds {_plural(len(db), 'person', 'people')}"))
     return 0
 
 
@@ -182,17 +195,17 @@ def _cmd_identify(args: argparse.Namespace) -> int:
                 traceback.print_exc()
             results.append({"image": image, "error": _error_line(exc, image)})
             if not args.json:
-                print(f"facelib identify: error: {results[-1]['error']}", file=sys.stderr)
+                print(f"facelib identify: error: {_safe(results[-1]['error'])}", file=sys.stderr)
             continue
         if not args.json:
-            print(_identify_text(results[-1]))
+            print(_safe(_identify_text(results[-1]), lines=True))
     if args.json:
         print(json.dumps(results, indent=2, allow_nan=False))
     return 2 if any("error" in r for r in results) else 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    name = args.name.strip()
+    name = unicodedata.normalize("NFC", args.name).strip()
     db = _open_db(args.db)
     dist, accepted = db.verify(args.image, name, threshold=args.threshold)
     dist = _finite(dist, args.image)
@@ -201,7 +214,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                          allow_nan=False))
     else:
         verdict = f"It's {name}, welcome in!" if accepted else f"It's not {name}, please go away"
-        print(f"{verdict} (distance {dist:.3f})")
+        print(_safe(f"{verdict} (distance {dist:.3f})"))
     return 0 if accepted else 1
 
 
@@ -234,6 +247,10 @@ def _error_line(exc: BaseException, subject: str | None = None) -> str:
             else f"'{exc.filename}': {reason}"
     if isinstance(exc, (FileNotFoundError, ValueError, TimeoutError)) and first:
         return str(exc).strip()
+    if isinstance(exc, OSError) and first:  # our own messages name the file (FACELIB_HOME, a database...)
+        return f"{about}{exc.strerror if exc.errno is not None and exc.strerror else first}"
+    if isinstance(exc, RecursionError):
+        return f"{about}nested too deeply to read (RecursionError)"
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         return (f"{about}out of memory ({type(exc).__name__}: {first or 'no details'}); "
                 "try smaller photos or fewer at once")

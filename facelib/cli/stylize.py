@@ -12,6 +12,8 @@ STYLIZE_PRESETS = ("auto", "classroom", "portrait", "course", "quality")
 
 
 STYLIZE_MAX_SIZE = 1024
+#: ``facelib.style.MAX_STEPS``, known without importing TensorFlow.
+STYLIZE_MAX_STEPS = 10_000
 
 
 def _parse_style_arg(arg: str) -> tuple[str, float]:
@@ -48,6 +50,9 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
         raise ValueError(f"--size {args.size}: size must be at least 16 pixels (VGG19 pools 4 times)")
     if args.style_scale is not None and not args.style_scale > 0:
         raise ValueError(f"--style-scale {args.style_scale}: must be a number > 0")
+    if args.steps is not None and args.steps > STYLIZE_MAX_STEPS:
+        raise ValueError(f"--steps {args.steps} is above the cap of {STYLIZE_MAX_STEPS:,}")
+    _check_painting_side(args.size or 16, args.style_scale)
     out = Path(args.output)
     if out.is_dir():
         raise ValueError(f"output {out} is a directory; give an image file name such as {out / 'result.png'}")
@@ -77,7 +82,33 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
         if not Path(path).is_file():
             raise FileNotFoundError(f"image file {path} does not exist"
                                     + (" (or is a folder)" if Path(path).exists() else ""))
+    _refuse_overwriting_an_input(out, [args.content] + [s for s, _ in styles] + ([args.mask] if args.mask else []))
     return styles
+
+
+def _refuse_overwriting_an_input(out: Path, inputs: list[str]) -> None:
+    """``-o`` must not name one of the input files: the same file by any name (``./``, a symbolic or hard
+    link, another letter case on a case-insensitive file system) is refused."""
+    import os
+
+    if not out.exists():
+        return
+    for name in inputs:
+        try:
+            same = Path(name).is_file() and os.path.samefile(out, name)
+        except OSError:
+            same = False
+        if same or out.resolve() == Path(name).resolve():
+            raise ValueError(f"output {out} is the input file {name}: it would be overwritten; "
+                             "choose another output name")
+
+
+def _check_painting_side(size: int, style_scale: float | None) -> None:
+    """The painting is ``size * style_scale`` pixels on its longest side: at most the output's cap."""
+    if style_scale is not None and not size * style_scale <= STYLIZE_MAX_SIZE:  # `not <=`: NaN and inf too
+        raise ValueError(f"--style-scale {style_scale:g} at size {size} makes the painting "
+                         f"{size * style_scale:,.0f} px on its longest side, above the cap of {STYLIZE_MAX_SIZE} "
+                         "(memory grows with the square of the size); lower --style-scale or --size")
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
@@ -94,6 +125,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                   f"{STYLIZE_MAX_SIZE} px on the longest side (pass --size to choose)")
             size = STYLIZE_MAX_SIZE
         size = max(size, 16)
+    _check_painting_side(size, args.style_scale)
     resolved = [(style.resolve_style(s), w) for s, w in styles]
     paintings = [(images.read_image(s), w) for s, w in resolved]
     mask = images.read_image(args.mask) if args.mask else None

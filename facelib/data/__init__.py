@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from facelib.data.archives import extract_once
+from facelib.data.archives import extract_once, npz_arrays
 from facelib.data.datasets import (
     IMAGENET_SAMPLE_ASSET,
     LFW_SUBSET_PEOPLE,
@@ -25,7 +25,17 @@ from facelib.data.datasets import (
     load_lfw_subset,
     load_olivetti,
 )
-from facelib.data.images import IMAGE_SUFFIXES, ImageLike, atomic_write, describe, read_image, save_image, to_rgb_uint8
+from facelib.data.images import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    ImageLike,
+    atomic_write,
+    check_input_file,
+    describe,
+    read_image,
+    save_image,
+    to_rgb_uint8,
+)
 from facelib.data.lfw import LFWPairs, PairSet, lfw_pairs
 from facelib.data.sampling import (
     pair_dataset,
@@ -39,9 +49,9 @@ from facelib.data.sampling import (
 )
 
 __all__ = [
-    "IMAGENET_SAMPLE_ASSET", "IMAGE_SUFFIXES", "LFW_SUBSET_PEOPLE", "FaceDataset", "ImageLike", "ImageNetSample",
-    "LFWPairs", "PairSet", "atomic_write", "describe", "extract_once", "lfw_pairs", "load_identity_folder",
-    "load_imagenet_sample", "load_lfw_subset", "load_olivetti", "pair_dataset", "pair_indices", "pk_batch_indices",
-    "pk_dataset", "random_flip_shift", "read_image", "save_image", "split_by_identity", "to_rgb_uint8",
-    "triplet_dataset", "triplet_indices",
+    "IMAGENET_SAMPLE_ASSET", "IMAGE_SUFFIXES", "LFW_SUBSET_PEOPLE", "MAX_PIXELS", "FaceDataset", "ImageLike",
+    "ImageNetSample", "LFWPairs", "PairSet", "atomic_write", "check_input_file", "describe", "extract_once",
+    "lfw_pairs", "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti", "npz_arrays",
+    "pair_dataset", "pair_indices", "pk_batch_indices", "pk_dataset", "random_flip_shift", "read_image", "save_image",
+    "split_by_identity", "to_rgb_uint8", "triplet_dataset", "triplet_indices",
 ]

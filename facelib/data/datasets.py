@@ -156,6 +156,15 @@ def _writable_lfw_home(lfw_home: Path) -> Path:
     return twin
 
 
+#: The largest side :func:`load_identity_folder` resizes to (a data set of faces, held as float32 in memory).
+_MAX_SIDE = 1024
+
+
+def _valid_side_pair(size: object) -> bool:
+    return isinstance(size, (tuple, list)) and len(size) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 1 <= v <= _MAX_SIDE for v in size)
+
+
 def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> FaceDataset:
     """Load a folder with one sub-folder per person (``root/NAME/*.jpg``).
 
@@ -170,7 +179,8 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
 
     Raises:
         FileNotFoundError: the folder does not exist.
-        ValueError: no person sub-folder with images, a corrupt image (named), or mixed sizes.
+        ValueError: no person sub-folder with images, a corrupt image (named), mixed sizes, or a
+            ``size`` that is not 1 to 1024 pixels a side.
     """
     root = Path(path)
     if not root.is_dir():
@@ -182,6 +192,8 @@ def load_identity_folder(path: str | os.PathLike, size: int | tuple[int, int] | 
         raise ValueError(f"{root} holds no person sub-folders with images ({', '.join(IMAGE_SUFFIXES)})")
     if isinstance(size, int):
         size = (size, size)
+    if size is not None and not _valid_side_pair(size):
+        raise ValueError(f"size must be an int or (height, width) of integers from 1 to {_MAX_SIDE}; got {size!r}")
     images, labels, paths = [], [], []
     for label, person_files in enumerate(files.values()):
         for f in person_files:
@@ -230,9 +242,10 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
 
     The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
-    is extracted once into ``FACELIB_HOME/imagenet_sample_256`` (or read in place from the shared store's).
-    With ``n`` a seeded random subset of
-    classes is taken (returned in class order), so a small pool still spans many kinds of objects.
+    is extracted once into ``FACELIB_HOME/imagenet_sample_256`` (or read in place from the shared store's);
+    its photos are checked against the sha256 recorded at extraction on every call (about 20 MB), and
+    extracted again if one changed. With ``n`` a seeded random subset of classes is taken (returned in class
+    order), so a small pool still spans many kinds of objects.
 
     Args:
         n: number of photos, 1–1000 (``None``: all).
@@ -246,7 +259,7 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
         raise FileNotFoundError(f"ImageNet sample archive {path} not found")
-    folder = extract_once(path, assets.root_of(path), _IMAGENET_FOLDER)
+    folder = extract_once(path, assets.root_of(path), _IMAGENET_FOLDER, verify=True)  # a changed photo: again
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     parsed = []
     for p in files:

@@ -19,6 +19,7 @@ and :class:`~facelib.faces.database_file.FaceDatabaseWarning` are :mod:`facelib.
 from __future__ import annotations
 
 import os
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +30,15 @@ from PIL import Image
 
 from facelib.data.images import ImageLike, describe
 from facelib.faces.database_file import (
+    _MAX_PHOTOS,
     FaceDatabaseWarning,
     _check_encodings,
     _check_model_name,
     _clean_name,
     _read_file,
+    _target,
     _warn_duplicates,
+    _width,
     _write_file,
     _writer_lock,
     check_threshold,
@@ -61,6 +65,11 @@ def _quoted(image: ImageLike) -> str:
 
 
 def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
+    if isinstance(images, (bytes, bytearray)):
+        raise TypeError(f"photos must be paths, PIL images or arrays; got {type(images).__name__} "
+                        "(for the bytes of an encoded file use PIL.Image.open(io.BytesIO(data)))")
+    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):  # a tf.Tensor: one photo or a batch
+        images = images.numpy()
     if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
         return [images]
     return list(images)
@@ -99,6 +108,10 @@ class FaceDatabase:
         self.preprocessing = preprocessing
         self.detect = bool(detect)
         self.threshold = None if threshold is None else check_threshold(threshold)
+        if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                or not 1 <= batch_size <= 4096):
+            raise ValueError(f"batch_size must be an integer from 1 to 4096 (photos per forward pass); "
+                             f"got {batch_size!r}")
         self.batch_size = int(batch_size)
         self._names: list[str] = []
         self._encodings: dict[str, np.ndarray] = {}
@@ -126,7 +139,7 @@ class FaceDatabase:
         return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._encodings
+        return (unicodedata.normalize("NFC", name).strip() if isinstance(name, str) else name) in self._encodings
 
     def __repr__(self) -> str:
         return (f"FaceDatabase({len(self)} people, {self.n_photos} photos, preprocessing={self.preprocessing!r}, "
@@ -161,8 +174,8 @@ class FaceDatabase:
         return DEFAULT_THRESHOLDS[self.preprocessing]
 
     def _require(self, name: str) -> str:
-        """``name`` stripped, checked to be enrolled (``KeyError`` listing who is)."""
-        name = name.strip() if isinstance(name, str) else name
+        """``name`` NFC-normalised and stripped, checked to be enrolled (``KeyError`` listing who is)."""
+        name = unicodedata.normalize("NFC", name).strip() if isinstance(name, str) else name
         if name not in self._encodings:
             known = ", ".join(self._names) or "nobody"
             raise KeyError(f"{name!r} is not enrolled (the database holds: {known})")
@@ -226,7 +239,7 @@ class FaceDatabase:
         Returns:
             ``(photos added, the database as written)``.
         """
-        path = Path(path)
+        path = _target(path)
         name = _clean_name(name)
         images = _as_image_list(images)
         if not images:
@@ -259,7 +272,10 @@ class FaceDatabase:
         :data:`SAME_FACE_DISTANCE`).
         """
         name = _clean_name(name)
-        enc, src = _check_encodings(name, encodings, sources, {e.shape[1] for e in self._encodings.values()})
+        enc, src = _check_encodings(name, encodings, sources, {e.shape[1] for e in self._encodings.values()},
+                                    _width(self.model_name, self.encoder_name))
+        if self.n_photos + len(enc) > _MAX_PHOTOS:
+            raise ValueError(f"a database holds at most {_MAX_PHOTOS:,} photos; this one has {self.n_photos:,}")
         _warn_duplicates(self._people(), name, enc, src)
         self._append(name, enc, src)
 
@@ -412,9 +428,10 @@ class FaceDatabase:
         """Write the database to one ``.npz`` file (arrays + a JSON header; no pickle), atomically.
 
         The file is replaced as a whole under the writers' lock (see the module docstring); to add
-        to a file that others may be writing too, use :meth:`enroll`.
+        to a file that others may be writing too, use :meth:`enroll`. A symbolic link is written
+        through (its target gets the database; the link stays).
         """
-        path = Path(path)
+        path = _target(path)
         with _writer_lock(path):
             return self._write(path)
 

@@ -26,6 +26,7 @@ import math
 import os
 import re
 import time
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -34,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from facelib.data.images import atomic_write
+from facelib.data.archives import npz_arrays
+from facelib.data.images import atomic_write, check_input_file, temp_owner
 
 __all__ = [
     "ENCODER_WIDTHS", "ENCODING_WIDTHS", "SAME_FACE_DISTANCE", "THRESHOLD_RANGE", "FaceDatabaseWarning",
@@ -52,6 +54,16 @@ ENCODER_WIDTHS = {"facenet": 128, "dlib": 128, "facenet+dlib": 256}
 SAME_FACE_DISTANCE = 1e-2
 _ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 _LOCK_TIMEOUT_S = 120.0
+#: The most photos (encoding rows) a database file may hold, and the most bytes of its JSON header: checked
+#: from the ``.npz`` member headers before anything is decompressed (a 3 MB file can claim 3 GB).
+_MAX_PHOTOS = 200_000
+_MAX_META_BYTES = 128 * 2**20
+#: How far from 1 an encoding's L2 norm may be (on enrolling and on loading alike).
+_UNIT_TOLERANCE = 1e-3
+#: A name may not hold characters of these Unicode categories: control (Cc: escape, NUL, newline...), format
+#: (Cf: bidi overrides, zero-width joiners...), line/paragraph separators, surrogates, private use, unassigned.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_MAX_NAME = 200
 
 
 class _NotADatabase(Exception):
@@ -87,21 +99,41 @@ def _check_model_name(value: object, what: str = "model_name") -> str:
 
 
 def _clean_name(name: object) -> str:
+    """A person's name as stored: NFC-normalised (an "é" typed as one character or as "e" + accent is one
+    name) and stripped; refused when empty, too long, or holding a control or format character (escape
+    sequences, newlines, NUL, right-to-left overrides, zero-width characters), which could act on the
+    terminal that prints it or make two names look alike."""
     if not isinstance(name, str):
         raise ValueError(f"a person's name must be a string; got {name!r}")
-    cleaned = name.strip()
+    cleaned = unicodedata.normalize("NFC", name).strip()
     if not cleaned:
         raise ValueError("a person's name must not be empty")
+    if len(cleaned) > _MAX_NAME:
+        raise ValueError(f"a person's name must be at most {_MAX_NAME} characters; got {len(cleaned)}")
+    bad = [c for c in cleaned if unicodedata.category(c) in _FORBIDDEN_CATEGORIES]
+    if bad:
+        raise ValueError(f"a person's name must not hold control or format characters; {cleaned!r} holds "
+                         f"{', '.join(sorted({f'U+{ord(c):04X}' for c in bad}))}")
     return cleaned
 
 
-def _check_encodings(name: str, encodings: np.ndarray, sources: Sequence[str] | None, widths: set[int]
-                     ) -> tuple[np.ndarray, list[str]]:
+def _width(model: object, encoder: object) -> int | None:
+    """The encoding width a database of ``model`` (asset name) and ``encoder`` (pipeline name) holds, if known."""
+    if encoder is not None:
+        return ENCODER_WIDTHS.get(encoder) if isinstance(encoder, str) else None
+    return ENCODING_WIDTHS.get(model) if isinstance(model, str) else None
+
+
+def _check_encodings(name: str, encodings: np.ndarray, sources: Sequence[str] | None, widths: set[int],
+                     width: int | None = None) -> tuple[np.ndarray, list[str]]:
     """Encodings enrolled for ``name``: ``(k, d) float32`` rows (a ``(d,)`` row is one) and their ``k`` sources.
 
+    The rules are those :func:`_read_file` applies, so whatever is enrolled can be saved and loaded again.
+
     Raises:
-        ValueError: not real numbers, not ``(k, d)`` with ``k >= 1``, NaN or infinity, a width ``d``
-            other than the database's (``widths``: those enrolled), or not ``k`` sources.
+        ValueError: not real numbers, not ``(k, d)`` with ``k >= 1``, NaN or infinity, not of unit
+            length, a width ``d`` other than the encoder's (``width``) or the database's (``widths``:
+            those enrolled), not ``k`` sources (strings), or more than the photos a file may hold.
     """
     raw = np.asarray(encodings)
     if raw.dtype.kind not in "fiu":
@@ -113,8 +145,17 @@ def _check_encodings(name: str, encodings: np.ndarray, sources: Sequence[str] | 
         raise ValueError(f"encodings for {name!r} must be (k, d) with k >= 1; got {enc.shape}")
     if not np.isfinite(enc).all():
         raise ValueError(f"encodings for {name!r} contain NaN or infinity")
+    norms = np.linalg.norm(enc.astype(np.float64), axis=1)
+    if np.abs(norms - 1.0).max() > _UNIT_TOLERANCE:  # the rule _check_contents applies on loading
+        raise ValueError(f"encodings for {name!r} must be of unit length (L2-normalised, as FaceDatabase.encode "
+                         f"gives them); their norms go from {norms.min():.3g} to {norms.max():.3g}")
+    if width is not None and enc.shape[1] != width:
+        raise ValueError(f"encodings for {name!r} have {enc.shape[1]} dimensions; this database's encoder gives "
+                         f"{width}")
     if widths and enc.shape[1] not in widths:
         raise ValueError(f"encodings for {name!r} have {enc.shape[1]} dimensions; the database uses {min(widths)}")
+    if len(enc) > _MAX_PHOTOS:
+        raise ValueError(f"{len(enc):,} encodings for {name!r}: a database holds at most {_MAX_PHOTOS:,} photos")
     src = [str(x) for x in sources] if sources is not None else [""] * len(enc)
     if len(src) != len(enc):
         raise ValueError(f"{len(enc)} encodings for {name!r} but {len(src)} sources")
@@ -161,7 +202,8 @@ else:
 
 @contextlib.contextmanager
 def _writer_lock(path: Path, timeout: float = _LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold ``PATH.lock`` exclusively; remove it (and ``.PATH-*.tmp`` left by killed writers) on exit.
+    """Hold ``PATH.lock`` exclusively; remove it on exit, and the temporary files killed writers left (see
+    :func:`_sweep_stale`).
 
     The lock is an ``flock`` on an open file: a killed holder releases it. A lock file found on
     disk is therefore never "stale"; after locking, the file is checked to be the one on disk
@@ -189,14 +231,42 @@ def _writer_lock(path: Path, timeout: float = _LOCK_TIMEOUT_S) -> Iterator[None]
             break
         os.close(fd)
     try:
-        for stale in path.parent.glob(f".{path.name}-*.tmp"):  # only a killed writer leaves these
-            stale.unlink(missing_ok=True)
+        _sweep_stale(path)
         yield
     finally:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
 
+
+
+def _target(path: str | os.PathLike) -> Path:
+    """The file a database path names: a symbolic link's target (so the link stays and its file gets the
+    new data, and every name of one file shares one writers' lock), else the path itself."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
+def _sweep_stale(path: Path) -> None:
+    """Remove the temporary files of ``path`` that :func:`~facelib.data.images.atomic_write` made in a process
+    that is gone (a killed writer); a user's file, or one of a live process, is never touched."""
+    for stale in path.parent.glob(f".{path.name}.facelib-*.tmp"):
+        pid = temp_owner(stale, path)
+        if pid is None or pid == os.getpid() or stale.is_symlink() or not stale.is_file() or _alive(pid):
+            continue
+        stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there: sweep nothing
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
 
 
 def _write_file(path: Path, settings: dict[str, Any], people: People) -> Path:
@@ -225,11 +295,15 @@ def _write_file(path: Path, settings: dict[str, Any], people: People) -> Path:
 
 def _read_file(path: Path) -> tuple[dict[str, Any], list[tuple[str, np.ndarray, list[str]]]]:
     """A database file read and checked: ``(settings, people)`` (``FaceDatabase.load`` documents the errors)."""
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a directory, not a face database file")
-    if not path.is_file():
+    try:
+        check_input_file(path, "face database")
+    except FileNotFoundError as exc:
+        if os.path.lexists(path):
+            raise
         raise FileNotFoundError(f"face database '{path}' does not exist "
-                                f"(create it with `facelib enroll {path} NAME IMG...`)")
+                                f"(create it with `facelib enroll {path} NAME IMG...`)") from exc
+    npz_arrays(path, {"meta": _MAX_META_BYTES, "encodings": _MAX_PHOTOS * max(ENCODER_WIDTHS.values()) * 4,
+                      "owner": _MAX_PHOTOS * 8}, "face database")
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"][()])) if "meta" in z.files else None
@@ -239,6 +313,10 @@ def _read_file(path: Path) -> tuple[dict[str, Any], list[tuple[str, np.ndarray, 
             raw_owner = np.asarray(z["owner"])
     except _NotADatabase:
         raise ValueError(f"'{path}' is not a facelib face database file") from None
+    except RecursionError:
+        raise ValueError(f"'{path}' is not a valid face database: its JSON header is nested too deeply") from None
+    except PermissionError:
+        raise PermissionError(f"'{path}': permission denied (the face database cannot be read)") from None
     except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as exc:
         raise ValueError(f"'{path}' is not a readable face database file ({type(exc).__name__}: {exc})") from None
     if meta.get("version") != _FORMAT_VERSION:
@@ -257,8 +335,15 @@ def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.n
     names = meta.get("names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise bad(f"'names' must be a list of strings; got {names!r:.80}")
-    if any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
-        raise bad(f"'names' must be distinct, non-empty and without surrounding spaces; got {names!r:.80}")
+    for n in names:
+        try:
+            ok = _clean_name(n) == n
+        except ValueError as exc:
+            raise bad(f"name {n!r:.80}: {exc}") from None
+        if not ok:
+            raise bad(f"name {n!r:.80} is not NFC-normalised and stripped")
+    if len(set(names)) != len(names):
+        raise bad(f"'names' must be distinct; got {names!r:.80}")
     if raw_enc.dtype.kind not in "f" or raw_enc.ndim != 2:
         raise bad(f"'encodings' must be a 2-D array of real floats; got {raw_enc.dtype} {raw_enc.shape}")
     enc = raw_enc.astype(np.float32)
@@ -273,14 +358,13 @@ def _check_contents(path: Path, meta: dict, raw_enc: np.ndarray, raw_owner: np.n
     if not np.isfinite(enc).all():
         raise bad("the encodings contain NaN or infinity")
     norms = np.linalg.norm(enc.astype(np.float64), axis=1)
-    if len(norms) and np.abs(norms - 1.0).max() > 1e-3:
+    if len(norms) and np.abs(norms - 1.0).max() > _UNIT_TOLERANCE:
         raise bad(f"the encodings are not of unit length (norms from {norms.min():.3g} to {norms.max():.3g})")
     model = meta.get("model", "facenet-keras-128")
     encoder = meta.get("encoder")
     if encoder is not None and encoder not in ENCODER_WIDTHS:
         raise bad(f"'encoder' must be one of {sorted(ENCODER_WIDTHS)} or null; got {encoder!r:.80}")
-    width = ENCODER_WIDTHS[encoder] if encoder is not None else (
-        ENCODING_WIDTHS.get(model) if isinstance(model, str) else None)
+    width = _width(model, encoder)
     if width is not None and len(enc) and enc.shape[1] != width:
         raise bad(f"the encodings have {enc.shape[1]} dimensions; {encoder or model!r} gives {width}")
     sources = meta.get("sources")

@@ -13,6 +13,15 @@ FaceNet compares *faces*, not photos: before encoding, a photo goes through
 For many photos at once, :func:`main_faces` batches the detection and :func:`detect_and_align`
 does both steps (what :class:`facelib.faces.database.FaceDatabase` runs on every photo).
 
+Memory: MTCNN's image pyramid needs about 190 bytes per pixel (a 12-megapixel phone photo took 2.3 GB,
+a 144-megapixel one 22 GB). Detection therefore runs on a copy shrunk to at most
+:data:`DETECT_MAX_PIXELS` (2 megapixels, about 1,630 × 1,225) and the boxes and keypoints are scaled
+back to the photo's own pixels, so alignment still cuts the face from the full-resolution photo.
+We downscale rather than refuse because phone photos are mostly larger than that and their faces stay
+findable: MTCNN finds faces of 20 pixels and up, so after shrinking a face is found when it spans at
+least about 1/80 of the photo's longer side (50 px of a 4,000-px photo). Files above
+:data:`facelib.data.images.MAX_PIXELS` are refused from their header before decoding.
+
 A photo with no face raises :class:`NoFaceFoundError` (a ``ValueError``) naming the file.
 
 A photo is converted to an ``(H, W, 3) uint8`` RGB array once, where it enters (the public
@@ -32,7 +41,8 @@ from facelib.data.images import ImageLike, describe, to_rgb_uint8
 from facelib.models.geometry import similarity_transform
 
 __all__ = [
-    "CENTRE_FRACTION", "FALLBACK_CONFIDENCE", "Face", "KEYPOINT_NAMES", "NoFaceFoundError", "TEMPLATE_5", "align",
+    "CENTRE_FRACTION", "DETECT_MAX_PIXELS", "FALLBACK_CONFIDENCE", "Face", "KEYPOINT_NAMES", "NoFaceFoundError",
+    "TEMPLATE_5", "align",
     "centre_keypoints", "crop_box", "detect_and_align", "detect_face", "detect_faces", "detect_faces_batch",
     "main_face", "main_faces", "warp_to_template",
 ]
@@ -54,6 +64,9 @@ TEMPLATE_5 = np.array([[0.3116, 0.4018], [0.6884, 0.4018], [0.5000, 0.5786],
 #: (clear faces scored 0.86–0.90: two babies, a grimace, a face by the edge), which would
 #: otherwise get a centre crop.
 FALLBACK_CONFIDENCE = 0.8
+
+#: Detection runs on a copy of the photo of at most this many pixels (see the module docstring).
+DETECT_MAX_PIXELS = 2_000_000
 
 #: Default margin of :func:`align` with keypoints: border added on each side of the template
 #: square, as a fraction of it (0 = the template's own framing, which already includes a margin).
@@ -122,21 +135,45 @@ def detect_faces(image: ImageLike, *, min_confidence: float = 0.9) -> list[Face]
 
 
 def _detect_faces(rgb: np.ndarray, min_confidence: float) -> list[Face]:
-    return _to_faces(_detector().detect_faces(rgb), min_confidence)
+    return _to_faces(_mtcnn([rgb])[0], min_confidence)
+
+
+def _shrunk(rgb: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``rgb`` shrunk to at most :data:`DETECT_MAX_PIXELS` and the factors ``(sx, sy)`` back to its pixels."""
+    h, w = rgb.shape[:2]
+    if h * w <= DETECT_MAX_PIXELS:
+        return rgb, 1.0, 1.0
+    f = (DETECT_MAX_PIXELS / (h * w)) ** 0.5
+    nw, nh = max(1, int(w * f)), max(1, int(h * f))
+    small = np.asarray(Image.fromarray(rgb).resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=2.0))
+    return small, w / nw, h / nh
+
+
+def _mtcnn(rgbs: list[np.ndarray]) -> list[list[dict]]:
+    """MTCNN's raw detections of each photo, found on copies of at most :data:`DETECT_MAX_PIXELS`,
+    in each photo's own pixels."""
+    shrunk = [_shrunk(r) for r in rgbs]
+    smalls = [s for s, _, _ in shrunk]
+    raw = [_detector().detect_faces(smalls[0])] if len(smalls) == 1 else _detector().detect_faces(smalls)
+    out = []
+    for found, (_, sx, sy) in zip(raw, shrunk):
+        out.append([{**d, "box": [round(d["box"][0] * sx), round(d["box"][1] * sy), round(d["box"][2] * sx),
+                             round(d["box"][3] * sy)],
+                     "keypoints": {k: (float(x) * sx, float(y) * sy) for k, (x, y) in d["keypoints"].items()}}
+                    if (sx, sy) != (1.0, 1.0) else d for d in found])
+    return out
 
 
 def detect_faces_batch(images: Sequence[ImageLike], *, min_confidence: float = 0.9) -> list[list[Face]]:
     """:func:`detect_faces` for several photos at once (MTCNN batches them; much faster).
 
-    Photos of different sizes are padded by MTCNN; the boxes are in each photo's own pixels.
+    Photos of different sizes are padded by MTCNN; the boxes are in each photo's own pixels (photos
+    above :data:`DETECT_MAX_PIXELS` are detected on a shrunk copy, see the module docstring).
     """
     rgbs = [to_rgb_uint8(im) for im in images]
     if not rgbs:
         return []
-    if len(rgbs) == 1:
-        return [_to_faces(_detector().detect_faces(rgbs[0]), min_confidence)]
-    raw = _detector().detect_faces(rgbs)
-    return [_to_faces(r, min_confidence) for r in raw]
+    return [_to_faces(r, min_confidence) for r in _mtcnn(rgbs)]
 
 
 def main_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:

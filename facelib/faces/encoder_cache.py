@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,25 +71,48 @@ def _cache_dir() -> Path:
     return Path(config.settings.home) / "cache" / "mtcnn"
 
 
-def _load_cached(path: Path, policy: list[float | None]) -> Detection | None:
+def _load_cached(path: Path, policy: list[float | None], shape: tuple[int, ...] | None = None) -> Detection | None:
     """A cached detection made with ``policy`` ``[min_confidence, fallback_confidence]``, or one
     that holds under it too (a face found at ``min_confidence`` does not depend on the fallback);
-    files without a policy were made with ``[0.9, None]``."""
+    files without a policy were made with ``[0.9, None]``. ``None`` (detect again) on any doubt: not
+    ``(5, 2)`` finite keypoints inside the photo of ``shape``, a confidence outside [0, 1], another
+    photo's ``shape`` recorded, or a file too large for a cache entry."""
     try:
+        if path.stat().st_size > 4096:
+            return None
         raw = json.loads(path.read_text())
         kp = None if raw["keypoints"] is None else np.asarray(raw["keypoints"], np.float64).reshape(5, 2)
         det = Detection(kp, float(raw["confidence"]))
         made = list(raw.get("policy", [0.9, None]))
-    except (OSError, ValueError, KeyError, TypeError):
+        if not _plausible(det, raw.get("shape"), shape):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     if made == policy or (made[0] == policy[0] and kp is not None and det.confidence >= float(policy[0] or 0)):
         return det
     return None
 
 
-def _store_cached(path: Path, det: Detection, policy: list[float | None]) -> None:
+def _plausible(det: Detection, recorded: object, shape: tuple[int, ...] | None) -> bool:
+    """A cached detection fits the photo: finite keypoints near it, a probability, the photo's own size."""
+    if not (0.0 <= det.confidence <= 1.0):  # NaN fails too
+        return False
+    if shape is None:
+        return det.keypoints is None or bool(np.isfinite(det.keypoints).all())
+    if recorded is not None and list(recorded) != list(shape[:2]):  # type: ignore[call-overload]
+        return False
+    if det.keypoints is None:
+        return True
+    h, w = shape[:2]
+    kp = det.keypoints
+    return bool(np.isfinite(kp).all() and (kp[:, 0] >= -w).all() and (kp[:, 0] <= 2 * w).all()
+                and (kp[:, 1] >= -h).all() and (kp[:, 1] <= 2 * h).all() and np.ptp(kp, axis=0).max() > 0)
+
+
+def _store_cached(path: Path, det: Detection, policy: list[float | None], shape: tuple[int, ...] | None = None
+                  ) -> None:
     body = {"keypoints": None if det.keypoints is None else det.keypoints.tolist(), "confidence": det.confidence,
-            "policy": policy}
+            "policy": policy, "shape": None if shape is None else list(shape[:2])}
     text = json.dumps(body)
     _write_or_warn(path, lambda tmp: tmp.write_text(text))
 
@@ -111,7 +135,7 @@ def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = No
     todo = []
     for i in range(len(rgbs)):
         if keys is not None:
-            out[i] = _load_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", policy)
+            out[i] = _load_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", policy, rgbs[i].shape)
         if out[i] is None:
             todo.append(i)
     show = config.settings.progress if progress is None else progress
@@ -125,8 +149,26 @@ def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = No
             det = Detection(None) if face is None else Detection(face.keypoints, face.confidence)
             out[i] = det
             if keys is not None:
-                _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det, policy)
+                _store_cached(_cache_dir() / keys[i][:2] / f"{keys[i]}.json", det, policy, rgbs[i].shape)
     return [d for d in out if d is not None]
+
+
+def _unit_row(row: np.ndarray, dim: int | None) -> bool:
+    """One cached encoding: a finite float vector of unit length (and ``dim`` wide when known)."""
+    return bool(row.ndim == 1 and row.dtype.kind == "f" and (dim is None or len(row) == dim)
+                and np.isfinite(row).all() and abs(float(np.linalg.norm(row.astype(np.float64))) - 1.0) < 1e-3)
+
+
+def _check_store_size(path: Path) -> None:
+    """Refuse (``ValueError``) an encoding store whose arrays claim more than a cache may hold, before loading."""
+    from facelib.data.archives import npz_arrays
+
+    npz_arrays(path, {"keys": _MAX_STORE_BYTES, "plain": _MAX_STORE_BYTES, "mirrored": _MAX_STORE_BYTES},
+               "encoding cache")
+
+
+#: The most bytes one array of an encoding store may hold (2 million 128-d rows): checked from the headers.
+_MAX_STORE_BYTES = 2**30
 
 
 class EncodingStore:
@@ -134,19 +176,22 @@ class EncodingStore:
     atomically."""
 
     @classmethod
-    def of(cls, cache_key: str) -> EncodingStore:
-        """The store of one network + alignment + preprocessing (``NetworkEncoder.cache_key``)."""
-        return cls(Path(config.settings.home) / "cache" / "encodings" / f"{cache_key}.npz")
+    def of(cls, cache_key: str, dim: int | None = None) -> EncodingStore:
+        """The store of one network + alignment + preprocessing (``NetworkEncoder.cache_key``) of width ``dim``."""
+        return cls(Path(config.settings.home) / "cache" / "encodings" / f"{cache_key}.npz", dim)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, dim: int | None = None) -> None:
         self.path = path
+        self.dim = dim
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if path.is_file():
             try:
+                _check_store_size(path)
                 with np.load(path, allow_pickle=False) as z:
                     for k, a, b in zip(z["keys"], z["plain"], z["mirrored"]):
-                        self.rows[str(k)] = (a, b)
-            except (OSError, ValueError, KeyError):
+                        if _unit_row(a, dim) and _unit_row(b, dim):  # a doubtful row is encoded again
+                            self.rows[str(k)] = (a, b)
+            except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile):
                 self.rows = {}  # a damaged cache is recomputed
 
     def __contains__(self, key: str) -> bool:
@@ -157,7 +202,7 @@ class EncodingStore:
                 np.stack([self.rows[k][1] for k in keys]).astype(np.float32))
 
     def update(self, keys: Sequence[str], plain: np.ndarray, mirrored: np.ndarray) -> None:
-        again = EncodingStore(self.path)  # another process may have added rows meanwhile
+        again = EncodingStore(self.path, self.dim)  # another process may have added rows meanwhile
         self.rows = {**again.rows, **self.rows}
         for k, a, b in zip(keys, plain, mirrored):
             self.rows[k] = (a, b)

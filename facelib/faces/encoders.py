@@ -222,7 +222,7 @@ class NetworkEncoder(Encoder):
     def _encode_detected(self, rgbs: list[np.ndarray], kps: list[np.ndarray], keys: list[str] | None) -> np.ndarray:
         if keys is None:
             return self.encode_faces(self._stack([self._align(r, k) for r, k in zip(rgbs, kps)]))
-        store = EncodingStore.of(self.cache_key)
+        store = EncodingStore.of(self.cache_key, self.dim)
         # the face, not only the photo: a detection that changes (another policy) is encoded again
         keys = [f"{k}-{hashlib.sha256(np.round(kp, 3).tobytes()).hexdigest()[:12]}" for k, kp in zip(keys, kps)]
         todo = [i for i, k in enumerate(keys) if k not in store]

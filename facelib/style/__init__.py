@@ -26,11 +26,11 @@ from facelib.style.costs import (
     train_step,
 )
 from facelib.style.images import face_weights, painting_names, prepare_image, resolve_style
-from facelib.style.presets import MAX_SIZE, PRESETS, Preset
+from facelib.style.presets import MAX_SIZE, MAX_STEPS, PRESETS, Preset
 from facelib.style.transfer import evaluate_costs, stylize
 
 __all__ = [
-    "COURSE_STYLE_LAYERS", "MAX_SIZE", "PRESETS", "compute_content_cost", "compute_layer_style_cost",
+    "COURSE_STYLE_LAYERS", "MAX_SIZE", "MAX_STEPS", "PRESETS", "compute_content_cost", "compute_layer_style_cost",
     "compute_style_cost", "evaluate_costs", "face_weights", "gram_matrix", "layer_style_cost_from_gram",
     "painting_names", "prepare_image", "resolve_style", "style_gram", "stylize", "total_cost",
     "total_variation_cost", "train_step", "Preset",

@@ -18,11 +18,13 @@ import numpy as np
 from facelib.style.costs import COURSE_STYLE_LAYERS, _layer_weights
 from facelib.style.images import _target_shape
 
-__all__ = ["MAX_SIZE", "PRESETS", "Preset"]
+__all__ = ["MAX_SIZE", "MAX_STEPS", "PRESETS", "Preset"]
 
 #: Largest output side :func:`stylize` accepts: VGG19's activations grow with the square of the
 #: side (at 1024 px, block 1 alone holds 2 × 64 × 1024² floats per image and its gradient).
 MAX_SIZE = 1024
+#: The most optimisation steps (``steps``, ``coarse_steps``) a recipe may ask for (time and history grow with them).
+MAX_STEPS = 10_000
 #: Sides above this are reached coarse-to-fine: each level doubles the previous one.
 _PYRAMID_TOP = 512
 
@@ -90,6 +92,13 @@ class Preset:
             value = getattr(self, name)
             if not isinstance(value, (int, float, np.number)) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        for name in ("steps", "coarse_steps"):
+            if getattr(self, name) > MAX_STEPS:
+                raise ValueError(f"{name} {getattr(self, name)} is above the cap of {MAX_STEPS:,}")
+        if self.size * self.style_scale > MAX_SIZE:  # the painting's side: VGG19's memory grows with its square
+            raise ValueError(f"style_scale {self.style_scale:g} at size {self.size} makes the painting "
+                             f"{self.size * self.style_scale:,.0f} px on its longest side, above the cap of {MAX_SIZE} "
+                             f"pixels (memory grows with the square of the size); lower the size or the style_scale")
         if not isinstance(self.preserve_color, (bool, np.bool_)):
             raise ValueError(f"preserve_color must be True or False, got {self.preserve_color!r}")
 
