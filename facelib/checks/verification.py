@@ -24,7 +24,12 @@ _SEED = 5
 _COLOURS = {
     "younes": (200, 40, 40), "kian": (40, 200, 40), "bertrand": (40, 40, 200),
     "younes at the door": (190, 55, 45), "stranger": (250, 250, 10), "kian in disguise": (120, 120, 40),
+    "a visitor": (120, 160, 200),
 }
+#: Residents enrolled at a set distance from "a visitor"'s encoding, on both sides of the course's
+#: τ = 0.7: they pin τ (a τ of 1.0, the calibrated 1.075, or a squared distance d² ≤ 0.7 ⇔ d ≤ 0.837
+#: opens the door for "li", "sam" or "jo"; a τ below 0.69 keeps it shut for "mei").
+_PLANTED = {"mei": 0.69, "li": 0.72, "sam": 0.78, "jo": 0.95}
 
 
 def _w() -> np.ndarray:
@@ -52,51 +57,88 @@ def _ref_encoding(name: str) -> np.ndarray:
     return (e / np.linalg.norm(e))[None]
 
 
+def _planted() -> dict[str, np.ndarray]:
+    """``_PLANTED``'s residents: unit vectors at exactly the given distance d from "a visitor" (``(1, 128)``).
+
+    v = cos θ · e + sin θ · u with u ⟂ e (one orthonormal u per resident) and d = 2 sin(θ / 2).
+    """
+    e = _ref_encoding("a visitor")[0]
+    rng = np.random.default_rng(_SEED + 1)
+    basis, _ = np.linalg.qr(np.column_stack([e, rng.normal(size=(128, len(_PLANTED)))]))
+    basis[:, 0] *= np.sign(basis[:, 0] @ e)  # QR may flip the sign of e
+    out = {}
+    for k, (name, d) in enumerate(_PLANTED.items(), start=1):
+        theta = 2.0 * np.arcsin(d / 2.0)
+        out[name] = (np.cos(theta) * basis[:, 0] + np.sin(theta) * basis[:, k])[None].astype(np.float32)
+    return out
+
+
 def _database(people: tuple[str, ...] = ("younes", "kian", "bertrand")) -> dict[str, np.ndarray]:
-    return {n: _ref_encoding(n).astype(np.float32) for n in people}
+    planted = _planted()
+    return {n: planted[n] if n in planted else _ref_encoding(n).astype(np.float32) for n in people}
+
+
+def _distance(who: str, enrolled: np.ndarray) -> float:
+    return float(np.linalg.norm(_ref_encoding(who) - enrolled.astype(np.float64)))
 
 
 def check_verify(verify: Callable) -> Verdict:
-    """Check ``verify(image, identity, database, model) -> (dist, door_open)`` (threshold 0.7)."""
+    """Check ``verify(image, identity, database, model) -> (dist, door_open)`` (door open iff dist ≤ 0.7).
+
+    Distances on both sides of 0.7 (0.69 open; 0.72, 0.78, 0.95 shut) pin the course's τ: a τ of 1.0
+    or a squared distance fails.
+    """
+    claims = (("younes at the door", "younes"), ("kian in disguise", "kian"), ("stranger", "bertrand"),
+              *(("a visitor", name) for name in _PLANTED))
 
     def cases() -> list[Case]:
-        model, db = colour_encoder(), _database()
+        model, db = colour_encoder(), _database(("younes", "kian", "bertrand", *_PLANTED))
         out = []
-        for who, claim in (("younes at the door", "younes"), ("kian in disguise", "kian"), ("stranger", "bertrand")):
-            dist = float(np.linalg.norm(_ref_encoding(who) - _ref_encoding(claim)))
+        for who, claim in claims:
+            dist = _distance(who, db[claim])
+            what = f"{who} claims to be {claim} (d = {dist:.2f})"
             result = verify(_image(who), claim, db, model)
             if not isinstance(result, tuple) or len(result) != 2:
-                out.append(Case(f"{who} claims to be {claim}: return value", "(dist, door_open)", result, False,
+                out.append(Case(f"{what}: return value", "(dist, door_open)", result, False,
                                 "return a tuple (dist, door_open)"))
                 continue
-            out.append(compare(f"{who} claims to be {claim}: dist", dist, result[0], rtol=1e-3, atol=1e-4))
+            out.append(compare(f"{what}: dist", dist, result[0], rtol=1e-3, atol=1e-4))
             expected_open = accepts(dist, COURSE_THRESHOLD)
-            out.append(Case(f"{who} claims to be {claim}: door_open", expected_open, result[1],
+            out.append(Case(f"{what}: door_open", expected_open, result[1],
                             bool(result[1]) == expected_open and isinstance(result[1], (bool, np.bool_)),
-                            "door_open must be the bool dist <= 0.7"))
+                            "door_open must be the bool dist <= 0.7 (the course's τ, on the distance itself, "
+                            "not its square)"))
         return out
 
     return report("check_verify", cases)
 
 
 def check_who_is_it(who_is_it: Callable) -> Verdict:
-    """Check ``who_is_it(image, database, model) -> (min_dist, identity or None)`` (threshold 0.7)."""
+    """Check ``who_is_it(image, database, model) -> (min_dist, identity or None)`` (identity iff min_dist ≤ 0.7).
+
+    Besides the colour residents, houses whose nearest resident is at 0.69 (a name) or at 0.72 and
+    0.95 (None) pin the course's τ.
+    """
+    houses = (("younes at the door", ("younes", "kian")), ("kian in disguise", ("younes", "kian")),
+              ("bertrand", ("younes", "kian")),  # bertrand is not a resident here
+              ("a visitor", ("jo", "mei", "sam")), ("a visitor", ("sam", "li", "jo")), ("a visitor", ("jo",)))
 
     def cases() -> list[Case]:
-        model, db = colour_encoder(), _database(("younes", "kian"))  # bertrand is not a resident here
+        model = colour_encoder()
         out = []
-        for who in ("younes at the door", "kian in disguise", "bertrand"):
-            q = _ref_encoding(who)
-            dists = {n: float(np.linalg.norm(q - e)) for n, e in db.items()}
+        for who, residents in houses:
+            db = _database(residents)
+            dists = {n: _distance(who, e) for n, e in db.items()}
             nearest = min(dists, key=dists.__getitem__)
             expected = nearest if accepts(dists[nearest], COURSE_THRESHOLD) else None
+            what = f"{who}, residents {', '.join(residents)} (nearest d = {dists[nearest]:.2f})"
             result = who_is_it(_image(who), db, model)
             if not isinstance(result, tuple) or len(result) != 2:
-                out.append(Case(f"{who}: return value", "(min_dist, identity)", result, False,
+                out.append(Case(f"{what}: return value", "(min_dist, identity)", result, False,
                                 "return a tuple (min_dist, identity)"))
                 continue
-            out.append(compare(f"{who}: min_dist", dists[nearest], result[0], rtol=1e-3, atol=1e-4))
-            out.append(Case(f"{who}: identity", expected, result[1], result[1] == expected,
+            out.append(compare(f"{what}: min_dist", dists[nearest], result[0], rtol=1e-3, atol=1e-4))
+            out.append(Case(f"{what}: identity", expected, result[1], result[1] == expected,
                             "the nearest person when min_dist <= 0.7, else None"))
         return out
 
