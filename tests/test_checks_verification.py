@@ -91,3 +91,56 @@ def test_who_is_it_catches_the_first_resident_instead_of_the_nearest():
 @pytest.mark.parametrize("check", [checks.check_verify, checks.check_who_is_it])
 def test_stub_is_not_attempted(check, capsys):
     assert_waits_for_the_stub(check, capsys)
+
+
+# --------------------------------------------------------------------------- img_to_encoding
+
+def course_img_to_encoding(image_path, model):
+    """The course's function, as its assignment writes it."""
+    import keras
+
+    img = keras.utils.load_img(image_path, target_size=(160, 160))
+    img = np.around(np.array(img) / 255.0, decimals=12)
+    embedding = model.predict_on_batch(np.expand_dims(img, axis=0))
+    return embedding / np.linalg.norm(embedding, ord=2)
+
+
+def _variant(*, scale=255.0, normalise=True, squeeze=False, axis=None):
+    def img_to_encoding(image_path, model):
+        import keras
+
+        x = np.array(keras.utils.load_img(image_path, target_size=(160, 160))) / scale
+        e = model.predict_on_batch(x[None])
+        if normalise:
+            e = e / np.linalg.norm(e, axis=axis, keepdims=axis is not None)
+        return e[0] if squeeze else e
+    return img_to_encoding
+
+
+def test_img_to_encoding_accepts_the_course_function_and_facelib(capsys):
+    assert_accepts(checks.check_img_to_encoding, [course_img_to_encoding, img_to_encoding], 3, capsys)
+
+
+@pytest.mark.parametrize("wrong", [
+    _variant(scale=1.0), _variant(normalise=False), _variant(squeeze=True), _variant(axis=0),
+], ids=["no-divide-by-255", "not-unit-length", "shape-128-not-1x128", "norm-over-the-batch-axis"])
+def test_img_to_encoding_catches_mistakes(wrong, capsys):
+    with pytest.raises(CheckFailed):
+        checks.check_img_to_encoding(wrong)
+    assert "load_img" in capsys.readouterr().out
+
+
+def test_img_to_encoding_without_the_resize_fails(capsys):
+    def no_resize(image_path, model):
+        import keras
+
+        x = np.array(keras.utils.load_img(image_path)) / 255.0
+        e = model.predict_on_batch(x[None])
+        return e / np.linalg.norm(e)
+
+    with pytest.raises(CheckFailed):
+        checks.check_img_to_encoding(no_resize)
+
+
+def test_img_to_encoding_stub_is_not_attempted(capsys):
+    assert_waits_for_the_stub(checks.check_img_to_encoding, capsys)
