@@ -9,9 +9,10 @@ whose metadata names the function(s) and the check,
 For every solution cell of every notebook this test execs the notebook's set-up cell (its first code
 cell) in a fresh namespace, then the solution blocks of the notebook's earlier exercises (a later
 exercise may call an earlier one, as lesson 05's ``verify`` calls the student's ``img_to_encoding``),
-then the solution block, and runs the check on the function(s): it must pass. For every notebook it also asserts that Run All cannot print a pass for work nobody did: no
-code cell is a solution, an exercise function is bound only in its student cell, and the stored
-output of every check cell (what nbval compares a fresh run with) says "not attempted yet" and has
+then the solution block, and runs the check on the function(s): it must pass. For every notebook it
+also asserts that Run All cannot print a pass for work nobody did: no code cell is a solution, an
+exercise function is bound only in its student cell, and the stored output of every check cell (what
+nbval compares a fresh run with) says "not attempted yet" and has
 no "✓".
 """
 
