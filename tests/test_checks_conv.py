@@ -43,12 +43,19 @@ def shape_same_by_half_filter(s, k, f, stride=1, padding="valid"):
     return tuple((n + 2 * p - f) // stride + 1 for n in s[:3]) + (k,)
 
 
+def length_same_by_half_filter(n, f, stride=1, padding="valid"):
+    """'same' as p = (f - 1) // 2 on each side (and causal as p = f - 1): wrong for even filters."""
+    p = {"valid": 0, "same": 2 * ((f - 1) // 2), "causal": f - 1}[padding]
+    return (n + p - f) // stride + 1
+
+
 RIGHT_AND_WRONG = [
     ("check_conv1d_output_length", right_length, [
         lambda n, f, stride=1, padding="valid": n - f + 1,                      # ignores stride and padding
         lambda n, f, stride=1, padding="valid": (n - f) // stride + 1,          # ignores padding
         lambda n, f, stride=1, padding="valid": math.ceil((n - f) / stride) + 1 if padding == "valid"
-        else math.ceil(n / stride)]),                                            # ceil for valid
+        else math.ceil(n / stride),                                             # ceil for valid
+        length_same_by_half_filter]),                                            # even-filter "same"
     ("check_conv1d_single", right_conv1d, [
         lambda x, w: np.convolve(x, w, "valid"),                                 # flips the filter
         lambda x, w: np.array([np.dot(x[i: i + len(w)], w) for i in range(len(x) - len(w))])]),  # one short
@@ -114,6 +121,15 @@ def test_conv3d_shape_check_explains_even_filter_same_padding(capsys) -> None:
         checks.check_conv3d_output_shape(shape_same_by_half_filter)
     out = capsys.readouterr().out
     assert "even filter" in out and "✗ input (16, 16, 16, 3), 4 filters of 4×4×4, stride 1, padding 'same'" in out
+
+
+def test_conv1d_length_check_explains_even_filter_same_padding(capsys) -> None:
+    assert length_same_by_half_filter(14, 5, padding="same") == 14  # right for odd filters...
+    assert length_same_by_half_filter(14, 4, padding="same") == 13  # ...one short for even ones
+    with pytest.raises(CheckFailed):
+        checks.check_conv1d_output_length(length_same_by_half_filter)
+    out = capsys.readouterr().out
+    assert "✗ n=14, f=4, stride=1, padding='same'" in out and "✓ n=14, f=5, stride=1, padding='same'" in out
 
 
 def test_conv1d_length_check_catches_wrong_same_padding() -> None:

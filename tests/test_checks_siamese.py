@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from check_cases import assert_accepts, stub
+from check_cases import assert_accepts, assert_waits_for_the_stub, stub
 
 from facelib import faces
 from facelib.checks import GRADIENT_HINT, CheckFailed
@@ -57,3 +58,49 @@ def test_contrastive_loss_numpy_gets_the_gradient_hint(capsys):
     out = capsys.readouterr().out
     assert GRADIENT_HINT in out
     assert out.count("✓") == 6  # the values are right; only the gradient case fails
+
+
+# --------------------------------------------------------------------------- the Siamese pass
+
+def siamese(encoder, x1, x2):
+    return tf.norm(encoder(x1) - encoder(x2), axis=-1)
+
+
+def test_siamese_distance_accepts_the_shared_encoder(capsys):
+    def via_siamese_network(encoder, x1, x2):
+        f1, f2 = faces.SiameseNetwork(encoder, loss="contrastive")((x1, x2))
+        return tf.sqrt(tf.reduce_sum(tf.square(f1 - f2), axis=1))
+
+    assert_accepts(checks.check_siamese_distance, [siamese, via_siamese_network], 4, capsys)
+
+
+def two_encoders(encoder, x1, x2):
+    other = keras.models.clone_model(encoder)  # the same architecture, weights of its own
+    return tf.norm(encoder(x1) - other(x2), axis=-1)
+
+
+@pytest.mark.parametrize("wrong", [
+    two_encoders,
+    lambda encoder, x1, x2: tf.norm(encoder(x1) - encoder(x2), axis=0),          # one number per coordinate
+    lambda encoder, x1, x2: np.linalg.norm(np.asarray(encoder(x1)) - np.asarray(encoder(x2)), axis=1),  # NumPy
+    lambda encoder, x1, x2: tf.reduce_sum(tf.square(encoder(x1) - encoder(x2)), axis=-1),  # squared
+    lambda encoder, x1, x2: tf.norm(x1 - x2, axis=-1),                               # no encoder at all
+], ids=["two-separate-encoders", "wrong-axis", "numpy-distance", "squared", "distance-of-the-inputs"])
+def test_siamese_distance_catches_mistakes(wrong, capsys):
+    with pytest.raises(CheckFailed):
+        checks.check_siamese_distance(wrong)
+    assert "✗" in capsys.readouterr().out
+
+
+def test_siamese_distance_explains_two_encoders_and_numpy(capsys):
+    with pytest.raises(CheckFailed):
+        checks.check_siamese_distance(two_encoders)
+    assert "weights of its own" in capsys.readouterr().out
+    with pytest.raises(CheckFailed):
+        checks.check_siamese_distance(lambda e, a, b: np.linalg.norm(np.asarray(e(a)) - np.asarray(e(b)), axis=1))
+    out = capsys.readouterr().out
+    assert GRADIENT_HINT in out and "✗ the gradient of d reaches the encoder's weights" in out
+
+
+def test_siamese_distance_stub_is_not_attempted(capsys):
+    assert_waits_for_the_stub(checks.check_siamese_distance, capsys)

@@ -133,6 +133,18 @@ def test_brute_force_reference_is_hand_checked():
     assert checks._brute_force_batch_hard(np.array([0, 0, 1]), np.array([[0.0], [2.0], [3.0]]), 1.0) == 2.0
 
 
+def test_batch_hard_hand_worked_case_tells_squared_from_unsquared(capsys):
+    """The hand-worked case alone rejects unsquared distances (it used to give 0.125 both ways)."""
+    labels, emb = np.array([0, 0, 1, 1]), np.array([[0.0], [2.0], [3.0], [6.0]])
+    assert checks._brute_force_batch_hard(labels, emb, 0.5) == 3.0  # (0 + 3.5 + 8.5 + 0) / 4
+    unsquared = float(batch_hard(tf.constant(labels), tf.constant(emb, tf.float32), 0.5, squared=False))
+    assert unsquared == pytest.approx(1.0, abs=1e-5)  # (0 + 1.5 + 2.5 + 0) / 4
+    with pytest.raises(CheckFailed):
+        checks.check_batch_hard_triplet_loss(lambda y, e, m: batch_hard(y, e, m, squared=False))
+    out = capsys.readouterr().out
+    assert "✗ hand-worked" in out
+
+
 @pytest.mark.parametrize("options", [
     {"squared": False}, {"reduce": tf.reduce_sum}, {"hardest_pos": tf.reduce_min},
     {"margin_inside": False}, {"closest_neg": False},

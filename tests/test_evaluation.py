@@ -192,3 +192,20 @@ def test_mining_losses_use_the_same_distances_as_evaluation():
                                    faces.pairwise_distances(e, squared=squared), atol=1e-4)
     # the one public pairwise_distances is evaluation's (losses' had the opposite ``squared`` default)
     assert not hasattr(losses, "pairwise_distances") and "pairwise_distances" not in losses.__all__
+
+
+def test_tau_for_false_open_hand_worked():
+    from facelib.faces import tau_for_false_open
+
+    # 1-d: 0, 1 (a) | 3, 7 (b); stranger pairs 3, 7, 2, 6 -> sorted 2, 3, 6, 7
+    e, y = np.array([[0.0], [1.0], [3.0], [7.0]]), np.array([0, 0, 1, 1])
+    assert tau_for_false_open(e, y, 0.0) == 1.0     # k = 0: halfway between 0 and 2
+    assert tau_for_false_open(e, y, 0.3) == 2.5     # k = 1: (2 + 3) / 2
+    assert tau_for_false_open(e, y, 0.75) == 6.5    # k = 3: (6 + 7) / 2
+    d = np.abs(e[:, 0][:, None] - e[:, 0][None])
+    strangers = d[y[:, None] != y[None]] / 1.0
+    assert np.mean(strangers <= tau_for_false_open(e, y, 0.3)) <= 0.3  # the door keeps to the rate
+    with pytest.raises(ValueError, match="rate"):
+        tau_for_false_open(e, y, 1.0)
+    with pytest.raises(ValueError, match="two different people"):
+        tau_for_false_open(e, np.zeros(4), 0.1)

@@ -7,10 +7,12 @@ whose metadata names the function(s) and the check,
 ``{"facelib": {"solution": "fn" or "fn, gn", "check": "check_xxx"}}``, with one fenced python block.
 
 For every solution cell of every notebook this test execs the notebook's set-up cell (its first code
-cell) in a fresh namespace, then the solution block, and runs the check on the function(s): it must
-pass. For every notebook it also asserts that Run All cannot print a pass for work nobody did: no
-code cell is a solution, an exercise function is bound only in its student cell, and the stored
-output of every check cell (what nbval compares a fresh run with) says "not attempted yet" and has
+cell) in a fresh namespace, then the solution blocks of the notebook's earlier exercises (a later
+exercise may call an earlier one, as lesson 05's ``verify`` calls the student's ``img_to_encoding``),
+then the solution block, and runs the check on the function(s): it must pass. For every notebook it
+also asserts that Run All cannot print a pass for work nobody did: no code cell is a solution, an
+exercise function is bound only in its student cell, and the stored output of every check cell (what
+nbval compares a fresh run with) says "not attempted yet" and has
 no "✓".
 """
 
@@ -108,6 +110,8 @@ def test_solution_passes_its_check(path, cell_id, monkeypatch, capsys):
     setup = next(c for c in nb.cells if c.cell_type == "code")
     namespace: dict = {"__name__": "__main__"}
     exec(compile(_code(setup.source), f"{path.name}:set-up", "exec"), namespace)
+    for earlier in _solution_cells(nb)[:_solution_cells(nb).index(cell)]:  # a later exercise may use an earlier one
+        exec(compile(FENCE.findall(earlier.source)[0], f"{path.name}:{earlier.get('id')}", "exec"), namespace)
     exec(compile(blocks[0], f"{path.name}:{cell_id}", "exec"), namespace)
     functions = [namespace[n] for n in _names(cell)]
     capsys.readouterr()

@@ -1,5 +1,5 @@
-"""Self-checks for lesson 02 (one-shot learning, Siamese networks): the decision rule and the
-contrastive loss.
+"""Self-checks for lesson 02 (one-shot learning, Siamese networks): the decision rule, the
+shared-weight Siamese pass and the contrastive loss.
 
 Expected values are worked out by hand (in the comments) or with an independent NumPy formula —
 never with :mod:`facelib.faces.losses`.
@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from facelib.checks.core import Case, Verdict, compare, gradient_case, report
+from facelib.checks.core import GRADIENT_HINT, Case, Verdict, compare, gradient_case, report
 
-__all__ = ["check_contrastive_loss", "check_same_person"]
+__all__ = ["check_contrastive_loss", "check_same_person", "check_siamese_distance"]
 
 
 def check_same_person(student_fn: Callable[[np.ndarray, np.ndarray, float], tuple]) -> Verdict:
@@ -87,3 +87,63 @@ def check_contrastive_loss(student_fn: Callable) -> Verdict:
         return out
 
     return report("check_contrastive_loss", run)
+
+
+# --------------------------------------------------------------------------- the Siamese pass
+
+#: The check's encoder f(x) = x W + b, ``(m, 4) → (m, 3)``: the first three coordinates, doubled, plus (1, 0, −1).
+_W = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]], np.float32)
+_B = np.array([1.0, 0.0, -1.0], np.float32)
+
+
+def _linear_encoder():
+    import keras
+
+    inputs = keras.Input((4,))
+    dense = keras.layers.Dense(3)
+    model = keras.Model(inputs, dense(inputs), name="check_encoder")
+    dense.set_weights([_W, _B])
+    return model
+
+
+def check_siamese_distance(student_fn: Callable) -> Verdict:
+    """Lesson 02: ``student_fn(encoder, x1, x2)`` → ``d``, ``(m,)``: ``||f(x1) − f(x2)||`` row by row with ONE encoder.
+
+    The encoder is a Keras model with known weights, ``f(x) = x W + b``; the reference is NumPy. Two
+    separate encoders (a copy with its own weights) give other distances, a norm over the wrong axis
+    another shape, and the gradient must reach the encoder's weights (a NumPy distance cannot train it).
+    """
+    # hand-worked: f([1.5, 2, 0, 9]) = (4, 4, -1), f([0, 0, 0, -9]) = (1, 0, -1): d = ||(3, 4, 0)|| = 5
+    hand = (np.array([[1.5, 2.0, 0.0, 9.0]], np.float32), np.array([[0.0, 0.0, 0.0, -9.0]], np.float32))
+    rng = np.random.default_rng(4)
+    x1, x2 = rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 4)).astype(np.float32)
+
+    def ref(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        fa, fb = a.astype(np.float64) @ _W + _B, b.astype(np.float64) @ _W + _B
+        return np.sqrt(np.sum((fa - fb) ** 2, axis=1))
+
+    def run() -> list[Case]:
+        import tensorflow as tf
+
+        encoder = _linear_encoder()
+        out = [compare("hand-worked: f(x1) = (4, 4, -1), f(x2) = (1, 0, -1), one pair: d = 5", np.array([5.0]),
+                       student_fn(encoder, tf.constant(hand[0]), tf.constant(hand[1])), rtol=1e-5, atol=1e-5),
+               compare("5 pairs of 4-d inputs: d has one distance per pair, shape (5,) (NumPy reference)",
+                       ref(x1, x2), student_fn(encoder, tf.constant(x1), tf.constant(x2)), rtol=1e-4, atol=1e-5),
+               compare("the same 5 inputs on both sides: d = 0 (one encoder, one set of weights)", np.zeros(5),
+                       student_fn(encoder, tf.constant(x1), tf.constant(x1)), atol=1e-4)]
+        if not out[-1].ok:
+            out[-1].detail += ("; the same photo on both sides must give d = 0: apply the one `encoder` to both "
+                               "inputs (a second encoder has weights of its own)")
+        with tf.GradientTape() as tape:
+            d = student_fn(encoder, tf.constant(x1), tf.constant(x2))
+            total = tf.reduce_sum(d) if tf.is_tensor(d) else None
+        grads = tape.gradient(total, encoder.trainable_variables) if total is not None else [None]
+        ok = all(g is not None for g in grads)
+        out.append(Case("the gradient of d reaches the encoder's weights", "a gradient for W and b",
+                        "a gradient" if ok else f"no gradient ({type(d).__name__} returned)", ok,
+                        "" if ok else f"{GRADIENT_HINT}: call the encoder on both inputs and use tf.norm / "
+                                      "tf.reduce_sum (not np.linalg.norm or .numpy())"))
+        return out
+
+    return report("check_siamese_distance", run)

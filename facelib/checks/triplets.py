@@ -153,12 +153,15 @@ def check_batch_hard_triplet_loss(student_fn: Callable) -> Verdict:
     brute-force NumPy loop over all anchors; the gradient must flow to the embeddings.
     """
     # hand-worked, 1-d embeddings, labels 0 0 1 1, margin 0.5:
-    #   points 0, 1 (person 0) and 3, 5 (person 1); squared distances 1, 9, 25, 4, 16, 4
-    #   anchor 0: hardest pos d=1, closest neg d=9  -> max(1 - 9 + .5, 0) = 0
-    #   anchor 1: hardest pos 1, closest neg 4      -> 0
-    #   anchor 3: hardest pos 4, closest neg 4      -> max(4 - 4 + .5, 0) = 0.5
-    #   anchor 5: hardest pos 4, closest neg 16     -> 0            mean = 0.125
-    hand_labels, hand_emb = np.array([0, 0, 1, 1]), np.array([[0.0], [1.0], [3.0], [5.0]], np.float32)
+    #   points 0, 2 (person 0) and 3, 6 (person 1); squared distances 0-2: 4, 0-3: 9, 0-6: 36,
+    #   2-3: 1, 2-6: 16, 3-6: 9
+    #   anchor 0: hardest pos d=4, closest neg d=9  -> max(4 - 9 + .5, 0) = 0
+    #   anchor 2: hardest pos 4, closest neg 1      -> max(4 - 1 + .5, 0) = 3.5
+    #   anchor 3: hardest pos 9, closest neg 1      -> max(9 - 1 + .5, 0) = 8.5
+    #   anchor 6: hardest pos 9, closest neg 16     -> 0                   mean = 3.0
+    #   (unsquared distances 2, 3, 6, 1, 4, 3 would give 0, 1.5, 2.5, 0: mean 1.0, so this case alone
+    #   tells squared from unsquared distances)
+    hand_labels, hand_emb = np.array([0, 0, 1, 1]), np.array([[0.0], [2.0], [3.0], [6.0]], np.float32)
     rng = np.random.default_rng(7)
     pk_labels = np.repeat(np.arange(4), 3)                            # P = 4 people × K = 3 photos
     pk_emb = rng.normal(size=(12, 8)).astype(np.float32)
@@ -169,7 +172,7 @@ def check_batch_hard_triplet_loss(student_fn: Callable) -> Verdict:
     def run() -> list[Case]:
         import tensorflow as tf
 
-        out = [compare("hand-worked: 1-d points 0, 1 | 3, 5, margin=0.5 (mean of 0, 0, 0.5, 0)", 0.125,
+        out = [compare("hand-worked: 1-d points 0, 2 | 3, 6, margin=0.5, squared d (mean of 0, 3.5, 8.5, 0)", 3.0,
                        student_fn(tf.constant(hand_labels), tf.constant(hand_emb), 0.5), rtol=1e-5, atol=1e-6)]
         for what, lab, emb, margin in [
             ("P×K batch (4 people × 3), unit 8-d embeddings, margin=0.2", pk_labels, pk_emb, 0.2),

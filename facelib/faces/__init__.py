@@ -60,6 +60,7 @@ from facelib.faces.evaluation import (
     pair_distances,
     pairwise_distances,
     roc_curve,
+    tau_for_false_open,
     verification_accuracy,
 )
 from facelib.faces.losses import (
@@ -101,7 +102,7 @@ __all__ = [
     "detect_face", "detect_faces", "detect_faces_batch", "encode", "encode_faces", "encoder_cache", "encoders",
     "equal_error_rate", "face_crop", "img_to_encoding", "main_face", "main_faces", "nearest_person",
     "one_shot_accuracy", "pair_distances", "pairwise_distances", "person_distances", "require_people", "roc_curve",
-    "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
+    "tau_for_false_open", "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
     "warp_to_template", "who_is_it", "Face", "FaceDatabase", "FaceDatabaseWarning", "NoFaceFoundError",
     "PairFeatures", "SiameseNetwork", "TripletMiningLoss",
 ]

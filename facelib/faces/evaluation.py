@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = [
     "accepts", "all_pairs", "auc", "best_threshold", "encode", "equal_error_rate", "one_shot_accuracy",
-    "pair_distances", "pairwise_distances", "roc_curve", "verification_accuracy",
+    "pair_distances", "pairwise_distances", "roc_curve", "tau_for_false_open", "verification_accuracy",
 ]
 
 
@@ -72,6 +72,33 @@ def all_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = np.asarray(labels)
     i, j = np.triu_indices(len(labels), k=1)
     return i, j, labels[i] == labels[j]
+
+
+def tau_for_false_open(encodings: np.ndarray, labels: np.ndarray, rate: float) -> float:
+    """The door's τ for a target false-open rate, chosen on the enrolled class alone.
+
+    Every pair of photos of two *different* enrolled people (``i < j``) is one stranger at the door.
+    With their distances sorted, ``d_(1) ≤ … ≤ d_(N)``, at most ``k = ⌊rate · N⌋`` of them may open
+    it (the rule is ``d <= τ``); τ is halfway between the last one let in and the first one kept out,
+    ``τ = (d_(k) + d_(k+1)) / 2`` with ``d_(0) = 0``.
+
+    Args:
+        encodings: ``(n, d)`` encodings of the enrolled photos.
+        labels: ``(n,)`` person of each photo (at least two people).
+        rate: the target false-open rate, ``0 <= rate < 1``.
+    """
+    e = np.asarray(encodings, np.float64)
+    i, j, same = all_pairs(labels)
+    if e.ndim != 2 or len(e) != len(np.asarray(labels)):
+        raise ValueError(f"expected (n, d) encodings and (n,) labels; got {e.shape} and {np.shape(labels)}")
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"rate must be in [0, 1); got {rate}")
+    d = np.sort(np.linalg.norm(e[i[~same]] - e[j[~same]], axis=1))
+    if len(d) == 0:
+        raise ValueError("tau_for_false_open needs photos of at least two different people")
+    k = int(np.floor(rate * len(d) + 1e-9))
+    below = d[k - 1] if k > 0 else 0.0
+    return float((below + d[k]) / 2.0)
 
 
 def _check(distances: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
