@@ -8,7 +8,8 @@
 - :mod:`~facelib.faces.verification`: the course's ``img_to_encoding``, ``verify``, ``who_is_it`` (05);
 - :mod:`~facelib.faces.database`: :class:`FaceDatabase`, the same for real use (enrol, identify,
   calibrate, files); its file format and the rules for what may be enrolled in
-  :mod:`~facelib.faces.database_file` (05, the CLI, the live door);
+  :mod:`~facelib.faces.database_file` (05, the CLI, the live door); τ for a target false-open rate
+  from the enrolled photos alone in :mod:`~facelib.faces.calibration` (05, 10);
 - :mod:`~facelib.faces.encoders`: the state-of-the-art encoders behind one API,
   ``faces.encoders.load("facenet" | "dlib" | "facenet+dlib")``, each with its own pipeline and τ;
   what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``).
@@ -21,6 +22,13 @@
 from __future__ import annotations
 
 from facelib.faces import encoder_cache, encoders
+from facelib.faces.calibration import (
+    EnrolmentCalibration,
+    calibrate_from_enrolment,
+    genuine_scores,
+    impostor_scores,
+    threshold_for_far,
+)
 from facelib.faces.database import FaceDatabase
 from facelib.faces.database_file import (
     ENCODER_WIDTHS,
@@ -101,5 +109,6 @@ __all__ = [
     "one_shot_accuracy", "pair_distances", "pairwise_distances", "person_distances", "require_people", "roc_curve",
     "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
     "warp_to_template", "who_is_it", "Face", "FaceDatabase", "FaceDatabaseWarning", "NoFaceFoundError",
-    "PairFeatures", "SiameseNetwork", "TripletMiningLoss",
+    "PairFeatures", "SiameseNetwork", "TripletMiningLoss", "EnrolmentCalibration", "calibrate_from_enrolment",
+    "genuine_scores", "impostor_scores", "threshold_for_far",
 ]
