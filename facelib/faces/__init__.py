@@ -12,7 +12,9 @@
   from the enrolled photos alone in :mod:`~facelib.faces.calibration` (05, 10);
 - :mod:`~facelib.faces.encoders`: the state-of-the-art encoders behind one API,
   ``faces.encoders.load("facenet" | "dlib" | "facenet+dlib")``, each with its own pipeline and τ;
-  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``).
+  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``);
+- :mod:`~facelib.faces.explain`: why did it match? occlusion sensitivity of ``d(A, B)``, saliency and
+  Grad-CAM (05, going further).
 
 ``from facelib import faces`` then ``faces.verify(...)``, ``faces.who_is_it(...)``,
 ``faces.img_to_encoding(...)``, ``faces.FaceDatabase(...)``, ``faces.triplet_loss(...)``,
@@ -69,6 +71,14 @@ from facelib.faces.evaluation import (
     roc_curve,
     verification_accuracy,
 )
+from facelib.faces.explain import (
+    OcclusionMap,
+    encoder_network,
+    occlusion_deltas,
+    occlusion_map,
+    saliency_maps,
+    show_occlusion,
+)
 from facelib.faces.losses import (
     TripletMiningLoss,
     batch_all_triplet_loss,
@@ -110,5 +120,6 @@ __all__ = [
     "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
     "warp_to_template", "who_is_it", "Face", "FaceDatabase", "FaceDatabaseWarning", "NoFaceFoundError",
     "PairFeatures", "SiameseNetwork", "TripletMiningLoss", "EnrolmentCalibration", "calibrate_from_enrolment",
-    "genuine_scores", "impostor_scores", "threshold_for_far",
+    "genuine_scores", "impostor_scores", "threshold_for_far", "OcclusionMap", "encoder_network", "occlusion_deltas",
+    "occlusion_map", "saliency_maps", "show_occlusion",
 ]
