@@ -151,3 +151,46 @@ def test_predictor_accepts_any_read_model(model_path):
     # a flat photo: every difference is 0, the trees still answer, the shape stays inside the box
     pts = p(img, (0, 0, 49, 49))
     assert pts.shape == (5, 2) and (pts >= -5).all() and (pts <= 55).all()
+
+
+#: LFW-subset people absent from View 1 DevTrain (so absent from BOX_FROM_MTCNN's fit)
+HELD_OUT = ("Ariel_Sharon", "Arnold_Schwarzenegger", "Hugo_Chavez", "Jacques_Chirac")
+
+
+def test_box_from_mtcnn_by_hand():
+    from facelib.models.dlib_chip import BOX_FROM_MTCNN, box_from_mtcnn
+
+    # a frontal face: eyes (90, 100), (150, 100); nose (120, 130); mouth corners (100, 160), (140, 160)
+    kp = np.array([[90, 100], [150, 100], [120, 130], [100, 160], [140, 160]], float)
+    (a1, a2), (b1, b2), (g1, g2) = BOX_FROM_MTCNN
+    cy = 100 + b1 * 60 + b2 * 30
+    side = g1 * 60 + g2 * 60
+    want = [120 - (side - 1) / 2, cy - (side - 1) / 2, 120 + (side - 1) / 2, cy + (side - 1) / 2]
+    np.testing.assert_allclose(box_from_mtcnn(kp), want, atol=1e-9)
+    # twice as large and shifted: the centre moves with the photo, the side doubles
+    big = box_from_mtcnn(2 * kp + [7, -3])
+    np.testing.assert_allclose((big[:2] + big[2:]) / 2, [2 * 120 + 7, 2 * cy - 3], atol=1e-9)
+    assert big[2] - big[0] + 1 == pytest.approx(2 * side)
+    with pytest.raises(ValueError, match=r"\(5, 2\)"):
+        box_from_mtcnn(kp[:3])
+
+
+def test_chip_from_shape_is_dlibs_own_chip_on_unseen_people():
+    """MTCNN's keypoints → the fitted box → the NumPy shape predictor → the chip: a pixel or so from
+    dlib's own chip (HOG box + dlib's predictor + get_face_chip), nearer than the fitted-landmark map."""
+    from facelib.faces import detect_face
+    from facelib.models import dlib_chip
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(str(assets.fetch("dlib-shape-predictor-5")))
+    root = assets.fetch("lfw-subset") / "lfw"
+    shape_err, map_err = [], []
+    for person in HELD_OUT:
+        for photo in sorted((root / person).glob("*.jpg"))[:2]:
+            img = np.asarray(Image.open(photo).convert("RGB"))
+            shape = predictor(img, detector(img, 1)[0])
+            ref = dlib.get_face_chip(img, shape, size=150, padding=0.25).astype(float)
+            kp = detect_face(img).keypoints
+            shape_err.append(np.abs(dlib_chip.chip_from_shape(img, kp).astype(float) - ref).mean())
+            map_err.append(np.abs(dlib_chip.chip_from_mtcnn(img, kp).astype(float) - ref).mean())
+    assert np.mean(shape_err) < 0.6 * np.mean(map_err)

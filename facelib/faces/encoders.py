@@ -59,8 +59,8 @@ from facelib.data.images import ImageLike, to_rgb_uint8
 from facelib.faces.detect import centre_keypoints, warp_to_template
 from facelib.faces.encoder_cache import EncodingStore, detect_photos, photo_key
 
-__all__ = ["DLIB_ALIGNMENTS", "ENCODERS", "FUSION_WEIGHTS", "THRESHOLDS", "Encoder", "FusedEncoder", "NetworkEncoder",
-           "load"]
+__all__ = ["DLIB_ALIGNMENT", "DLIB_ALIGNMENTS", "ENCODERS", "FUSION_WEIGHTS", "THRESHOLDS", "Encoder", "FusedEncoder",
+           "NetworkEncoder", "load"]
 
 #: Names :func:`load` knows.
 ENCODERS = ("facenet", "dlib", "facenet+dlib")
@@ -77,10 +77,14 @@ THRESHOLDS: dict[tuple[str, str, bool], float] = {
     ("dlib", "template", False): 0.426,
     ("dlib", "landmarks", True): 0.414,
     ("dlib", "landmarks", False): 0.428,
+    ("dlib", "shape", True): 0.41,
+    ("dlib", "shape", False): 0.42,
     ("facenet+dlib/template", "standardize", True): 0.687,
     ("facenet+dlib/template", "standardize", False): 0.693,
     ("facenet+dlib/landmarks", "standardize", True): 0.650,
     ("facenet+dlib/landmarks", "standardize", False): 0.658,
+    ("facenet+dlib/shape", "standardize", True): 0.65,
+    ("facenet+dlib/shape", "standardize", False): 0.66,
 }
 
 #: Weights (FaceNet, dlib) of the fused encoder's squared distances, ``d² = w₁·d₁² + w₂·d₂²``, per
@@ -92,6 +96,7 @@ THRESHOLDS: dict[tuple[str, str, bool], float] = {
 FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
     "facenet+dlib/template": (0.3, 0.7),
     "facenet+dlib/landmarks": (0.25, 0.75),
+    "facenet+dlib/shape": (0.3, 0.7),
 }
 
 # ----------------------------------------------------------------------------- encoders
@@ -348,10 +353,12 @@ def _facenet(preprocessing: str, flip: bool) -> NetworkEncoder:
 #: landmarks and copies ``get_face_chip`` (:func:`facelib.models.dlib_chip.chip_from_mtcnn`). The
 #: second cuts chips nearer dlib's own (3.1 against 5.7 px RMS) but did not verify better on View 1
 #: DevTrain (EER 1.09 % against 0.82 %, flip on), so it is the option, kept for View 2.
-DLIB_ALIGNMENTS = ("template", "landmarks")
+DLIB_ALIGNMENTS = ("template", "landmarks", "shape")
+#: ``load("dlib")``'s default alignment.
+DLIB_ALIGNMENT = "template"
 
 
-def _dlib(flip: bool, alignment: str = "template") -> NetworkEncoder:
+def _dlib(flip: bool, alignment: str = DLIB_ALIGNMENT) -> NetworkEncoder:
     from facelib.models import dlib_chip
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE, DLIB_INPUT_SIZE
 
@@ -360,12 +367,15 @@ def _dlib(flip: bool, alignment: str = "template") -> NetworkEncoder:
     tau = THRESHOLDS[("dlib", alignment, flip)]
     if alignment == "template":
         return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau)
+    if alignment == "landmarks":
+        return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau,
+                              aligner=dlib_chip.chip_from_mtcnn, aligner_id=dlib_chip.ALIGNMENT_ID)
     return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau,
-                          aligner=dlib_chip.chip_from_mtcnn, aligner_id=dlib_chip.ALIGNMENT_ID)
+                          aligner=dlib_chip.chip_from_shape, aligner_id=dlib_chip.SHAPE_ALIGNMENT_ID)
 
 
 def load(name: str = "facenet", *, preprocessing: str | None = None, flip: bool = True,
-         alignment: str = "template") -> Encoder:
+         alignment: str = DLIB_ALIGNMENT) -> Encoder:
     """The encoder ``name`` (one of :data:`ENCODERS`) with its pipeline and default τ.
 
     ``preprocessing`` only applies to FaceNet (``"standardize"``, the default, or the course's
