@@ -19,7 +19,9 @@ so the chip is made in two steps:
    truncated to ``uint8``, black outside the photo), so that dlib's landmarks give dlib's chip
    (tests/test_dlib_chip.py compares with ``dlib.get_face_chip``).
 
-The default route of :func:`facelib.faces.encoders.load` (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`:
+Since issue 29 the default route of :func:`facelib.faces.encoders.load` is :func:`chip_from_shape`: dlib's
+own shape predictor (:mod:`facelib.models.dlib_shape`) started in :func:`box_from_mtcnn`, 1.1 px RMS from
+dlib's own chip. The older ``"template"`` route (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`:
 MTCNN's keypoints onto their *mean* positions in dlib's chips) ignores the pose, and its chips lie
 farther from dlib's own (5.7 px RMS against 3.1, held out). Yet on LFW View 1 the nearer chips did
 not verify better: DevTrain EER 1.09 % against 0.82 % (flip on), DevTest 98.8 % against 98.7 %
