@@ -27,6 +27,8 @@ _WHERE = {
     "L2Normalize": "small",
     "facenet": "inception_resnet",
     "vgg19_features": "vgg",
+    "ShapePredictor": "dlib_shape",
+    "load_shape_predictor": "dlib_shape",
 }
 
 __all__ = sorted(_WHERE)
