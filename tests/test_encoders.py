@@ -78,7 +78,8 @@ def test_fused_is_both_unit_encodings_side_by_side_weighted(photos):
     x = fused.encode_photos(paths)
     assert x.shape == (4, 256) and fused.dim == 256
     w_f, w_g = fused.weights
-    assert (w_f, w_g) == encoders.FUSION_WEIGHTS["facenet+dlib/template"] and w_f + w_g == pytest.approx(1)
+    assert (w_f, w_g) == encoders.FUSION_WEIGHTS[f"facenet+dlib/{encoders.DLIB_ALIGNMENT}"]
+    assert w_f + w_g == pytest.approx(1)
     f = encoders.load("facenet").encode_photos(paths)
     g = encoders.load("dlib").encode_photos(paths)
     np.testing.assert_allclose(x, np.hstack([np.sqrt(w_f) * f, np.sqrt(w_g) * g]), atol=1e-5)
@@ -97,17 +98,23 @@ def test_fused_is_both_unit_encodings_side_by_side_weighted(photos):
 
 
 def test_dlib_alignments_cut_different_chips_and_cache_apart(photos, tmp_home):
-    """``alignment="landmarks"`` cuts dlib's chip from predicted dlib landmarks (facelib.models.dlib_chip)."""
-    from facelib.models.dlib_chip import chip_from_mtcnn
+    """``alignment="landmarks"`` cuts dlib's chip from predicted dlib landmarks, the default ``"shape"`` with
+    dlib's shape predictor (facelib.models.dlib_chip), ``"template"`` on the mean template."""
+    from facelib.models.dlib_chip import chip_from_mtcnn, chip_from_shape
 
     path = photos[0][0]
     lm = encoders.load("dlib", alignment="landmarks")
-    tm = encoders.load("dlib")
+    tm = encoders.load("dlib", alignment="template")
+    sp = encoders.load("dlib")
+    rgb = np.asarray(Image.open(path).convert("RGB"))
     chip = lm.align_photos([path])[0]
     kp = faces.detect_face(path).keypoints
-    np.testing.assert_array_equal(chip, chip_from_mtcnn(np.asarray(Image.open(path).convert("RGB")), kp))
+    np.testing.assert_array_equal(chip, chip_from_mtcnn(rgb, kp))
+    np.testing.assert_array_equal(sp.align_photos([path])[0], chip_from_shape(rgb, kp))
     assert np.abs(chip.astype(int) - tm.align_photos([path])[0].astype(int)).mean() > 1  # not the template's chip
-    assert lm.cache_key != tm.cache_key and lm.threshold == encoders.THRESHOLDS[("dlib", "landmarks", True)]
+    assert len({lm.cache_key, tm.cache_key, sp.cache_key}) == 3
+    assert lm.threshold == encoders.THRESHOLDS[("dlib", "landmarks", True)]
+    assert sp.threshold == encoders.THRESHOLDS[("dlib", "shape", True)] and encoders.DLIB_ALIGNMENT == "shape"
     with pytest.raises(ValueError, match="dlib alignment must be one of"):
         encoders.load("dlib", alignment="dlib")
 

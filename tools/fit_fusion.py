@@ -12,7 +12,10 @@ the z-scored distance sum ``d_facenet/σ₁ + d_dlib/σ₂`` (σ: DevTrain stand
 is not an embedding distance, for comparison. Encodings come from the cache that
 ``bench/lfw.py`` fills (``encode_photos(cache=True)``, flip on)::
 
-    python tools/fit_fusion.py [--alignment template|landmarks]
+    python tools/fit_fusion.py [--alignment template|landmarks|shape]
+
+It also fits a logistic regression on the two squared distances (score-level fusion of calibrated
+distances, DevTrain only) and prints the weights it implies.
 """
 
 from __future__ import annotations
@@ -27,6 +30,21 @@ def dprime(d: np.ndarray, same: np.ndarray) -> float:
     """Separation of the same-person and different-person distances, in pooled standard deviations."""
     g, i = d[same], d[~same]
     return float((i.mean() - g.mean()) / np.sqrt((g.var() + i.var()) / 2))
+
+
+def logistic_weights(sq: list[np.ndarray], same: np.ndarray, iters: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic regression ``P(same) = σ(b − Σ_k a_k·d_k²)`` on the squared distances (Newton's method)
+    → ``(the coefficients [b, −a₁, −a₂, …], the fusion weights a / Σa)``: score-level fusion of calibrated
+    distances that is still an embedding distance, ``d² = Σ w_k·d_k²``."""
+    x = np.column_stack([np.ones(len(same)), *sq])
+    y = same.astype(float)
+    w = np.zeros(x.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-x @ w))
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-9 * np.eye(len(w))
+        w -= np.linalg.solve(hess, x.T @ (p - y))
+    a = -w[1:]
+    return w, a / a.sum()
 
 
 def main(argv: list[str]) -> int:
@@ -57,6 +75,11 @@ def main(argv: list[str]) -> int:
     eer, neg_dp, w, tau = min(rows)
     print(f"chosen: w = {w:.2f} (EER {100 * eer:.2f} %, d′ {-neg_dp:.3f}, τ {tau:.3f}) "
           f"→ FUSION_WEIGHTS['facenet+dlib/{args.alignment}'] = ({w:.2f}, {1 - w:.2f})")
+    coef, lw = logistic_weights([d_f, d_g], train.same)
+    d = np.sqrt(lw[0] * d_f + lw[1] * d_g)
+    print(f"logistic regression on (d_facenet², d_dlib²): P(same) = σ({coef[0]:.2f} − {-coef[1]:.2f}·d_f² − "
+          f"{-coef[2]:.2f}·d_d²) → w = ({lw[0]:.3f}, {lw[1]:.3f}), EER "
+          f"{100 * faces.equal_error_rate(d, train.same)[0]:.2f} %, d′ {dprime(d, train.same):.3f}")
     z = np.sqrt(d_f) / np.sqrt(d_f).std() + np.sqrt(d_g) / np.sqrt(d_g).std()
     print(f"z-scored distance sum: EER {100 * faces.equal_error_rate(z, train.same)[0]:.2f} %, "
           f"d′ {dprime(z, train.same):.3f}")

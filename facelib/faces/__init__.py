@@ -8,10 +8,13 @@
 - :mod:`~facelib.faces.verification`: the course's ``img_to_encoding``, ``verify``, ``who_is_it`` (05);
 - :mod:`~facelib.faces.database`: :class:`FaceDatabase`, the same for real use (enrol, identify,
   calibrate, files); its file format and the rules for what may be enrolled in
-  :mod:`~facelib.faces.database_file` (05, the CLI, the live door);
+  :mod:`~facelib.faces.database_file` (05, the CLI, the live door); τ for a target false-open rate
+  from the enrolled photos alone in :mod:`~facelib.faces.calibration` (05, 10);
 - :mod:`~facelib.faces.encoders`: the state-of-the-art encoders behind one API,
   ``faces.encoders.load("facenet" | "dlib" | "facenet+dlib")``, each with its own pipeline and τ;
-  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``).
+  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``);
+- :mod:`~facelib.faces.explain`: why did it match? occlusion sensitivity of ``d(A, B)``, saliency and
+  Grad-CAM (05, going further).
 
 ``from facelib import faces`` then ``faces.verify(...)``, ``faces.who_is_it(...)``,
 ``faces.img_to_encoding(...)``, ``faces.FaceDatabase(...)``, ``faces.triplet_loss(...)``,
@@ -21,6 +24,13 @@
 from __future__ import annotations
 
 from facelib.faces import encoder_cache, encoders
+from facelib.faces.calibration import (
+    EnrolmentCalibration,
+    calibrate_from_enrolment,
+    genuine_scores,
+    impostor_scores,
+    threshold_for_far,
+)
 from facelib.faces.database import FaceDatabase
 from facelib.faces.database_file import (
     ENCODER_WIDTHS,
@@ -63,6 +73,14 @@ from facelib.faces.evaluation import (
     tau_for_false_open,
     verification_accuracy,
 )
+from facelib.faces.explain import (
+    OcclusionMap,
+    encoder_network,
+    occlusion_deltas,
+    occlusion_map,
+    saliency_maps,
+    show_occlusion,
+)
 from facelib.faces.losses import (
     TripletMiningLoss,
     batch_all_triplet_loss,
@@ -104,5 +122,7 @@ __all__ = [
     "one_shot_accuracy", "pair_distances", "pairwise_distances", "person_distances", "require_people", "roc_curve",
     "tau_for_false_open", "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
     "warp_to_template", "who_is_it", "Face", "FaceDatabase", "FaceDatabaseWarning", "NoFaceFoundError",
-    "PairFeatures", "SiameseNetwork", "TripletMiningLoss",
+    "PairFeatures", "SiameseNetwork", "TripletMiningLoss", "EnrolmentCalibration", "calibrate_from_enrolment",
+    "genuine_scores", "impostor_scores", "threshold_for_far", "OcclusionMap", "encoder_network", "occlusion_deltas",
+    "occlusion_map", "saliency_maps", "show_occlusion",
 ]

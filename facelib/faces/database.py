@@ -423,6 +423,19 @@ class FaceDatabase:
         self.threshold = ev.equal_error_rate(d, same)[1]
         return self.threshold
 
+    def calibrate_from_enrolment(self, target_far: float = 0.01, **options: Any) -> Any:
+        """Choose ``τ`` for a target false-open rate from the enrolled photos alone, and keep it.
+
+        Each enrolled person plays a stranger in turn (:func:`facelib.faces.calibration.calibrate_from_enrolment`;
+        ``options``: ``n_boot``, ``confidence``, ``seed``). Returns its
+        :class:`~facelib.faces.calibration.EnrolmentCalibration` (τ, bootstrap interval, rates).
+        """
+        from facelib.faces.calibration import calibrate_from_enrolment
+
+        result = calibrate_from_enrolment(self.as_dict(), target_far, **options)
+        self.threshold = result.threshold
+        return result
+
     # ----------------------------------------------------------------- files
     def save(self, path: str | os.PathLike) -> Path:
         """Write the database to one ``.npz`` file (arrays + a JSON header; no pickle), atomically.

@@ -11,12 +11,12 @@ name             pipeline                                 output
                  → ``"standardize"`` (prewhiten) →
                  Inception-ResNet-v1 (davidsandberg
                  20170512-110547)
-``"dlib"``       MTCNN → 5-point alignment on             ``(m, 128)`` unit rows
-                 :data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`
-                 (dlib's 150×150 chip, padding 0.25;
-                 ``alignment="landmarks"``: dlib's own
-                 geometry, :mod:`facelib.models.dlib_chip`)
-                 → dlib's ResNet-29 (Keras port)
+``"dlib"``       MTCNN → dlib's own 5-point landmarks     ``(m, 128)`` unit rows
+                 (its shape predictor, NumPy, in the box
+                 dlib's detector would give) → dlib's
+                 150×150 chip, padding 0.25
+                 (:data:`DLIB_ALIGNMENTS`) → dlib's
+                 ResNet-29 (Keras port)
 ``"facenet+dlib"``  one MTCNN detection, each network     ``(m, 256)`` unit rows: the two unit
                  aligned its own way                      encodings side by side, weighted
 ===============  ======================================  ==========================================
@@ -59,8 +59,8 @@ from facelib.data.images import ImageLike, to_rgb_uint8
 from facelib.faces.detect import centre_keypoints, warp_to_template
 from facelib.faces.encoder_cache import EncodingStore, detect_photos, photo_key
 
-__all__ = ["DLIB_ALIGNMENTS", "ENCODERS", "FUSION_WEIGHTS", "THRESHOLDS", "Encoder", "FusedEncoder", "NetworkEncoder",
-           "load"]
+__all__ = ["DLIB_ALIGNMENT", "DLIB_ALIGNMENTS", "ENCODERS", "FUSION_WEIGHTS", "THRESHOLDS", "Encoder", "FusedEncoder",
+           "NetworkEncoder", "load"]
 
 #: Names :func:`load` knows.
 ENCODERS = ("facenet", "dlib", "facenet+dlib")
@@ -77,10 +77,14 @@ THRESHOLDS: dict[tuple[str, str, bool], float] = {
     ("dlib", "template", False): 0.426,
     ("dlib", "landmarks", True): 0.414,
     ("dlib", "landmarks", False): 0.428,
+    ("dlib", "shape", True): 0.413,
+    ("dlib", "shape", False): 0.427,
     ("facenet+dlib/template", "standardize", True): 0.687,
     ("facenet+dlib/template", "standardize", False): 0.693,
     ("facenet+dlib/landmarks", "standardize", True): 0.650,
     ("facenet+dlib/landmarks", "standardize", False): 0.658,
+    ("facenet+dlib/shape", "standardize", True): 0.662,
+    ("facenet+dlib/shape", "standardize", False): 0.676,
 }
 
 #: Weights (FaceNet, dlib) of the fused encoder's squared distances, ``d² = w₁·d₁² + w₂·d₂²``, per
@@ -92,6 +96,9 @@ THRESHOLDS: dict[tuple[str, str, bool], float] = {
 FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
     "facenet+dlib/template": (0.3, 0.7),
     "facenet+dlib/landmarks": (0.25, 0.75),
+    # logistic regression P(same) = σ(b − a₁·d₁² − a₂·d₂²) on DevTrain, w = a / Σa (tools/fit_fusion.py):
+    # DevTrain EER 0.27 % (0.36 % with the template chips)
+    "facenet+dlib/shape": (0.27, 0.73),
 }
 
 # ----------------------------------------------------------------------------- encoders
@@ -342,16 +349,21 @@ def _facenet(preprocessing: str, flip: bool) -> NetworkEncoder:
                           THRESHOLDS[("facenet", preprocessing, flip)])
 
 
-#: How ``load("dlib")`` cuts dlib's chip from MTCNN's keypoints: ``"template"`` (the default) maps
-#: the keypoints onto their mean positions in dlib's chips
-#: (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`); ``"landmarks"`` predicts dlib's own 5
-#: landmarks and copies ``get_face_chip`` (:func:`facelib.models.dlib_chip.chip_from_mtcnn`). The
-#: second cuts chips nearer dlib's own (3.1 against 5.7 px RMS) but did not verify better on View 1
-#: DevTrain (EER 1.09 % against 0.82 %, flip on), so it is the option, kept for View 2.
-DLIB_ALIGNMENTS = ("template", "landmarks")
+#: How ``load("dlib")`` cuts dlib's chip from MTCNN's keypoints: ``"shape"`` (the default) as dlib
+#: does, with dlib's own 5-point shape predictor (NumPy port, :mod:`facelib.models.dlib_shape`) started
+#: in the box dlib's detector would give (:func:`facelib.models.dlib_chip.chip_from_shape`; 1.1 px RMS
+#: from dlib's own chip); ``"template"`` maps the keypoints onto their mean positions in dlib's chips
+#: (:data:`facelib.models.dlib_resnet.DLIB_CHIP_TEMPLATE`, 5.7 px); ``"landmarks"`` predicts dlib's
+#: landmarks from the keypoints with a fitted linear map (3.1 px). Measured on LFW View 1 DevTrain
+#: (flip on, ``bench/lfw.py``, issue 29): dlib alone ties ``"template"`` (EER 0.82 % both, AUC 0.99883
+#: against 0.99879) and the fused encoder is better with it (EER 0.27 % against 0.36 %), so it is the
+#: default; ``"template"`` is what facelib 0.2's encodings and databases were made with.
+DLIB_ALIGNMENTS = ("template", "landmarks", "shape")
+#: ``load("dlib")``'s default alignment.
+DLIB_ALIGNMENT = "shape"
 
 
-def _dlib(flip: bool, alignment: str = "template") -> NetworkEncoder:
+def _dlib(flip: bool, alignment: str = DLIB_ALIGNMENT) -> NetworkEncoder:
     from facelib.models import dlib_chip
     from facelib.models.dlib_resnet import DLIB_CHIP_TEMPLATE, DLIB_INPUT_SIZE
 
@@ -360,12 +372,15 @@ def _dlib(flip: bool, alignment: str = "template") -> NetworkEncoder:
     tau = THRESHOLDS[("dlib", alignment, flip)]
     if alignment == "template":
         return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau)
+    if alignment == "landmarks":
+        return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau,
+                              aligner=dlib_chip.chip_from_mtcnn, aligner_id=dlib_chip.ALIGNMENT_ID)
     return NetworkEncoder("dlib", DLIB_INPUT_SIZE, DLIB_CHIP_TEMPLATE, "dlib", _dlib_embed(), flip, tau,
-                          aligner=dlib_chip.chip_from_mtcnn, aligner_id=dlib_chip.ALIGNMENT_ID)
+                          aligner=dlib_chip.chip_from_shape, aligner_id=dlib_chip.SHAPE_ALIGNMENT_ID)
 
 
 def load(name: str = "facenet", *, preprocessing: str | None = None, flip: bool = True,
-         alignment: str = "template") -> Encoder:
+         alignment: str = DLIB_ALIGNMENT) -> Encoder:
     """The encoder ``name`` (one of :data:`ENCODERS`) with its pipeline and default τ.
 
     ``preprocessing`` only applies to FaceNet (``"standardize"``, the default, or the course's

@@ -5,7 +5,9 @@
 - :func:`facenet` (``models/inception_resnet.py``): Inception-ResNet-v1 with pretrained FaceNet weights;
   its input (preprocessing modes, their thresholds, ``preprocess``) in ``models/facenet_input.py``.
 - dlib's face-recognition ResNet (``models/dlib_resnet.py``), the reader of dlib's file
-  (``models/dlib_reader.py``) and dlib's face chip (``models/dlib_chip.py``).
+  (``models/dlib_reader.py``) and dlib's face chip (``models/dlib_chip.py``); dlib's 5-point shape
+  predictor, the regression-tree cascade that places the chip's landmarks (``models/dlib_shape.py``,
+  its file reader ``models/dlib_shape_reader.py``).
 - :func:`vgg19_features` (``models/vgg.py``): VGG19 feature extractor for style transfer (its
   Torch-7 weights read by ``models/torch_legacy.py``).
 - ``models/geometry.py``: the similarity transform that both face models' alignment use.
@@ -25,6 +27,8 @@ _WHERE = {
     "L2Normalize": "small",
     "facenet": "inception_resnet",
     "vgg19_features": "vgg",
+    "ShapePredictor": "dlib_shape",
+    "load_shape_predictor": "dlib_shape",
 }
 
 __all__ = sorted(_WHERE)
