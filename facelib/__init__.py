@@ -13,7 +13,8 @@ Seven sub-packages, one per group of lecture ideas, each with a public face
 - :mod:`facelib.checks`: the exercises' self-checks.
 
 Plumbing at the top: ``config`` (settings from the environment), ``device`` (CPU/GPU set-up),
-``assets`` (verified downloads), ``progress`` (progress bars), ``widgets`` (notebook controls),
+``registry`` (the list of weights and data), ``assets`` (verified downloads),
+``progress`` (progress bars), ``widgets`` (notebook controls),
 ``cli`` (the ``facelib`` command) and ``classroom`` (a teacher's build of every lesson).
 CONTRIBUTING.md has the map. Sub-packages are imported on first use, so ``import facelib`` is cheap.
 """
@@ -33,7 +34,7 @@ __version__ = "0.2.0"
 
 _SUBMODULES = {
     "assets", "checks", "classroom", "cli", "config", "conv", "data", "device", "faces", "live", "models",
-    "progress", "style", "widgets",
+    "progress", "registry", "style", "widgets",
 }
 
 

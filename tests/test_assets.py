@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import write_tar
 
-from facelib import assets, config
+from facelib import assets, config, registry
 
 PAYLOAD = b"facelib test payload\n" * 100
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -45,7 +45,7 @@ def _cache_files(home: Path) -> list[Path]:
 
 def test_registry_matches_the_mirror_manifest(mirror):
     manifest = json.loads((mirror / "MANIFEST.json").read_text())
-    reg = assets.load_registry()
+    reg = registry.load_registry()
     by_file: dict[str, tuple[str, str]] = {}
     for a in reg.values():
         for f in a.files:
@@ -66,7 +66,7 @@ def test_registry_matches_the_mirror_manifest(mirror):
 
 
 def test_registry_has_the_issue_weights():
-    reg = assets.load_registry()
+    reg = registry.load_registry()
     fn = reg["facenet-keras-128"]
     assert fn.bytes == 92_397_640
     assert fn.files[0].sha256 == "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
@@ -128,7 +128,7 @@ def test_checksum_mismatch_names_both_hashes_and_leaves_nothing(tmp_path, tmp_ho
 def test_verify_file_deletes_a_wrong_file(tmp_path):
     f = tmp_path / "x.bin"
     f.write_bytes(b"abc")
-    entry = assets.FileEntry("", 3, sha256="0" * 64)
+    entry = registry.FileEntry("", 3, sha256="0" * 64)
     with pytest.raises(assets.ChecksumMismatchError, match="expected sha256 0{64}, got ba7816bf"):
         assets.verify_file(f, entry)
     assert not f.exists()
@@ -238,11 +238,11 @@ def test_path_traversing_member_is_refused(tmp_path, tmp_home, monkeypatch):
 def test_registry_rejects_malformed_entries(tmp_path, monkeypatch):
     _write_registry(tmp_path, monkeypatch, _entry('{ mirror = "a", url = "http://x" }'))
     with pytest.raises(ValueError, match="each source needs one of mirror, package, url"):
-        assets.load_registry()
+        registry.load_registry()
     _write_registry(tmp_path, monkeypatch,
                     _entry('{ mirror = "a" }').replace('path = "weights/toy.bin"', 'path = "../toy.bin"'))
     with pytest.raises(ValueError, match="not a safe relative path"):
-        assets.load_registry()
+        registry.load_registry()
 
 
 # --------------------------------------------------------------------------- a cached copy gone bad

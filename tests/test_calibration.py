@@ -111,11 +111,14 @@ def test_bad_enrolments_are_refused():
 
 
 def test_face_database_keeps_the_threshold():
+    # The line's points on a unit circle (a database holds unit-length encodings): angle 0.3·x, so every
+    # distance becomes the chord 2·sin(0.3·|Δx| / 2), in the same order as on the line.
     db = faces.FaceDatabase(model=object(), detect=False)
     for name, enc in _line_people().items():
-        padded = np.zeros((len(enc), 128), np.float32)
-        padded[:, 0] = enc[:, 0]
-        db.add_encodings(name, padded)
+        on_circle = np.zeros((len(enc), 128), np.float32)
+        on_circle[:, 0], on_circle[:, 1] = np.cos(0.3 * enc[:, 0]), np.sin(0.3 * enc[:, 0])
+        db.add_encodings(name, on_circle)
     got = db.calibrate_from_enrolment(target_far=0.5, n_boot=50)
-    assert 0.8 < got.threshold < 1.0 and db.threshold == got.threshold
+    # between the chords of 0.8 and 1.0 (float32 encodings: to 1e-6)
+    assert 2 * np.sin(0.12) < got.threshold < 2 * np.sin(0.15) + 1e-6 and db.threshold == got.threshold
     assert got.tar == pytest.approx(1.0)  # every genuine score (0.2, 0.5) is below τ

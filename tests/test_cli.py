@@ -1,6 +1,6 @@
 """The `facelib` command's plumbing: fetch and doctor (lesson commands have their own tests)."""
 
-from facelib import assets, cli
+from facelib import cli, registry
 
 
 def test_doctor_lists_versions_devices_and_every_asset(capsys, tmp_home):
@@ -8,7 +8,7 @@ def test_doctor_lists_versions_devices_and_every_asset(capsys, tmp_home):
     out = capsys.readouterr().out
     assert "TensorFlow" in out and "Keras" in out and "mixed-precision policy: float32" in out
     assert f"cache (FACELIB_HOME): {tmp_home}" in out
-    for asset in assets.list_assets():
+    for asset in registry.list_assets():
         assert f"  {asset.name} " in out
     assert "facenet-keras-128" in out and "missing" in out
 

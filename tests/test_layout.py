@@ -25,13 +25,14 @@ from facelib import _moved
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "facelib"
 SUB_PACKAGES = {"data", "faces", "style", "conv", "live", "models", "checks"}
-PLUMBING = {"__init__", "_quiet", "_moved", "config", "device", "assets", "progress", "widgets", "cli", "classroom"}
+PLUMBING = {"__init__", "_quiet", "_moved", "config", "device", "registry", "assets", "progress", "widgets", "cli",
+            "classroom"}
 
 #: The floors of the house, lowest first: a room may import only from rooms on a lower floor (and from itself).
 #: Plumbing modules are rooms of their own.
 FLOORS = {
     "_quiet": 0, "_moved": 0, "config": 0,
-    "progress": 1, "device": 1, "widgets": 1,
+    "progress": 1, "device": 1, "widgets": 1, "registry": 1,
     "assets": 2,
     "data": 3,
     "models": 4,

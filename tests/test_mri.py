@@ -31,7 +31,7 @@ def test_load_mni152_shapes_dtypes_ranges(brain: conv.MNI152) -> None:
 def test_nifti_header_shape_matches_manifest_and_registry(mirror) -> None:
     import nibabel as nib
 
-    from facelib import assets
+    from facelib import assets, registry
 
     manifest = json.loads((mirror / "MANIFEST.json").read_text())
     members = {m["name"]: m for m in manifest["package_members"]}
@@ -43,7 +43,7 @@ def test_nifti_header_shape_matches_manifest_and_registry(mirror) -> None:
         want = tuple(int(v) for v in re.search(r"(\d+)x(\d+)x(\d+)", notes).groups())
         assert got == want, name
         if key == "t1":
-            desc = assets.get_asset(name).description
+            desc = registry.get_asset(name).description
             assert tuple(int(v) for v in re.search(r"(\d+)x(\d+)x(\d+)", desc).groups()) == got
         assert name in members
 

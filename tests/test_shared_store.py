@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from conftest import REPO, write_tar
 
-from facelib import assets, config
+from facelib import assets, config, registry
 from facelib.cli import main
 from facelib.data import extract_once, load_lfw_subset, load_olivetti
 from facelib.faces.encoder_cache import EncodingStore
@@ -121,7 +121,7 @@ def test_settings_read_the_store_and_the_thread_budget(tmp_path: Path) -> None:
 
 def test_the_admins_store_is_complete_and_world_readable(store: Path) -> None:
     for name in SMALL:
-        path = store / assets.get_asset(name).path
+        path = store / registry.get_asset(name).path
         assert path.exists(), name
         assert path.stat().st_mode & 0o444 == 0o444
     assert store.stat().st_mode & 0o555 == 0o555

@@ -17,14 +17,14 @@ from typing import Any
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from facelib import assets, config
+    from facelib import assets, config, registry
 
     if args.to:
         _to_store(Path(args.to))
     if args.all:
-        chosen = assets.list_assets()
+        chosen = registry.list_assets()
     elif args.names:
-        chosen = [assets.get_asset(name) for name in args.names]
+        chosen = [registry.get_asset(name) for name in args.names]
     else:
         raise ValueError("name at least one asset, or pass --all (see `facelib doctor` for the list)")
     failed = 0
@@ -83,7 +83,7 @@ def _prepare_store(store: Path) -> None:
 def _cmd_doctor(args: argparse.Namespace) -> int:
     import os
 
-    from facelib import assets, config, device
+    from facelib import assets, config, device, registry
 
     info = device.describe()
     s = config.settings
@@ -103,7 +103,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         note = " (optional)" if asset.optional and status != "verified" else ""
         where = " (shared store)" if status == "verified" and assets.store_path(asset.name) else ""
         print(f"  {asset.name:<26} {asset.kind:<8} {status}{where}{note}")
-    paintings = [a for a in assets.list_assets() if a.name.startswith("style-")]
+    paintings = [a for a in registry.list_assets() if a.name.startswith("style-")]
     if paintings:
         print("paintings (facelib stylize PHOTO NAME, or --style NAME:WEIGHT):")
         for asset in paintings:

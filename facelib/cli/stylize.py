@@ -70,9 +70,9 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
                          "(see `facelib doctor`)")
     if sum(w for _, w in styles) <= 0:
         raise ValueError("the --style weights are all 0")
-    from facelib import assets
+    from facelib import registry
 
-    paintings = [a.name[len("style-"):] for a in assets.list_assets() if a.name.startswith("style-")]
+    paintings = [a.name[len("style-"):] for a in registry.list_assets() if a.name.startswith("style-")]
     for style, _ in styles:
         name = style[len("style-"):] if style.startswith("style-") else style
         if not Path(style).is_file() and name not in paintings:

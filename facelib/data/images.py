@@ -13,14 +13,14 @@ import os
 import stat
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageLike", "atomic_write", "check_input_file", "describe", "read_image",
-           "save_image", "temp_owner", "to_rgb_uint8"]
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageLike", "as_image_list", "atomic_write", "check_input_file", "describe",
+           "read_image", "save_image", "temp_owner", "to_rgb_uint8"]
 
 #: Anything :func:`read_image`/:func:`to_rgb_uint8` accept: a path, a PIL image or an array.
 ImageLike = str | os.PathLike | Image.Image | np.ndarray
@@ -68,6 +68,19 @@ def describe(image: ImageLike) -> str:
         return str(image)
     shape = getattr(image, "shape", None) or getattr(image, "size", None)
     return f"a {type(image).__name__} image of shape {tuple(shape)}" if shape else f"a {type(image).__name__} image"
+
+
+def as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
+    """One photo or a batch (a path, a PIL image, an ``(H, W[, 3])`` array, a ``(m, H, W, 3)`` array or
+    ``tf.Tensor``, or a sequence of these) as a list of photos; ``TypeError`` for the bytes of a file."""
+    if isinstance(images, (bytes, bytearray)):
+        raise TypeError(f"photos must be paths, PIL images or arrays; got {type(images).__name__} "
+                        "(for the bytes of an encoded file use PIL.Image.open(io.BytesIO(data)))")
+    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):  # a tf.Tensor: one photo or a batch
+        images = images.numpy()
+    if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
+        return [images]
+    return list(images)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from facelib.data.images import ImageLike, describe
+from facelib.data.images import ImageLike, as_image_list, describe
 from facelib.faces.database_file import (
     _MAX_PHOTOS,
     FaceDatabaseWarning,
@@ -62,17 +61,6 @@ __all__ = ["FaceDatabase"]
 def _quoted(image: ImageLike) -> str:
     """A photo for a message: its path in single quotes, or what kind of image it is."""
     return f"'{image}'" if isinstance(image, (str, os.PathLike)) else describe(image)
-
-
-def _as_image_list(images: Sequence[ImageLike] | ImageLike) -> list:
-    if isinstance(images, (bytes, bytearray)):
-        raise TypeError(f"photos must be paths, PIL images or arrays; got {type(images).__name__} "
-                        "(for the bytes of an encoded file use PIL.Image.open(io.BytesIO(data)))")
-    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):  # a tf.Tensor: one photo or a batch
-        images = images.numpy()
-    if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-        return [images]
-    return list(images)
 
 
 class FaceDatabase:
@@ -205,7 +193,7 @@ class FaceDatabase:
 
         ``images`` is a list of paths/arrays/PIL images, or a single one (→ ``(1, 128)``).
         """
-        images = _as_image_list(images)
+        images = as_image_list(images)
         if self._encoder is not None and self.detect:
             return self._encoder.encode_photos(images, progress=progress)
         faces = self.faces(images, progress=progress)
@@ -220,7 +208,7 @@ class FaceDatabase:
             The number of photos added.
         """
         name = _clean_name(name)
-        images = _as_image_list(images)
+        images = as_image_list(images)
         if not images:
             raise ValueError(f"no photos given for {name!r}")
         enc = self.encode(images, progress=progress)
@@ -241,7 +229,7 @@ class FaceDatabase:
         """
         path = _target(path)
         name = _clean_name(name)
-        images = _as_image_list(images)
+        images = as_image_list(images)
         if not images:
             raise ValueError(f"no photos given for {name!r}")
         before = cls.load(path, model) if path.exists() else cls(model, **options)

@@ -85,12 +85,12 @@ def check_threshold(value: object, what: str = "threshold") -> float:
 
 def _check_model_name(value: object, what: str = "model_name") -> str:
     """A registered asset name of weights (never a path: it is resolved only through the registry)."""
-    from facelib import assets
+    from facelib import registry
 
     if not isinstance(value, str) or not _ASSET_NAME.match(value):
         raise ValueError(f"{what} must be an asset name such as 'facenet-keras-128' (never a path); got {value!r}")
     try:
-        kind = assets.get_asset(value).kind
+        kind = registry.get_asset(value).kind
     except KeyError:
         raise ValueError(f"{what} {value!r} is not a registered asset (see `facelib doctor`)") from None
     if kind != "weights":

@@ -227,9 +227,9 @@ def facenet(weights: str | None = "facenet-keras-128", *, weights_file: str | Pa
         if not path.is_file():
             raise FileNotFoundError(f"weights file '{path}' does not exist")
     elif weights is not None:
-        from facelib import assets
+        from facelib import assets, registry
 
-        asset = assets.get_asset(weights)  # KeyError listing the names for anything else
+        asset = registry.get_asset(weights)  # KeyError listing the names for anything else
         if asset.kind != "weights":
             raise ValueError(f"asset {weights!r} is a {asset.kind}, not weights")
         path = assets.fetch(weights)

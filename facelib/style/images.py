@@ -91,9 +91,9 @@ def prepare_image(image: Any, size: int, *, like: tuple[int, int] | None = None,
 
 def painting_names() -> list[str]:
     """The registry's paintings, by the short names :func:`resolve_style` accepts (``"starry-night"``...)."""
-    from facelib import assets
+    from facelib import registry
 
-    return [a.name[len("style-"):] for a in assets.list_assets() if a.name.startswith("style-")]
+    return [a.name[len("style-"):] for a in registry.list_assets() if a.name.startswith("style-")]
 
 
 def resolve_style(style: Any) -> Any:
