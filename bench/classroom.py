@@ -48,7 +48,7 @@ class LessonCost:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     errors: list[str] = field(default_factory=list)
-    cells: dict[int, float] = field(default_factory=dict)  # code cell index → its peak MiB
+    cells: dict[int, tuple[float, float]] = field(default_factory=dict)  # code cell index → (peak MiB, s)
 
 
 class Sampler(threading.Thread):
@@ -102,19 +102,27 @@ def save_figures(nb, folder: Path, stem: str) -> int:
     return n
 
 
-def run_lesson(path: Path, mode: str, *, figures: Path | None = None, timeout: int = 1800) -> LessonCost:
+def run_lesson(path: Path, mode: str, *, figures: Path | None = None, timeout: int = 1800,
+               extra_env: dict[str, str] | None = None) -> LessonCost:
     """Execute one lesson in a fresh kernel while sampling its memory and CPU."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    env = {"FACELIB_FAST": "1" if mode == "fast" else "0", "FACELIB_INTERACTIVE": "0", "FACELIB_PROGRESS": "0"}
+    env = {"FACELIB_FAST": "1" if mode == "fast" else "0", "FACELIB_INTERACTIVE": "0", "FACELIB_PROGRESS": "0",
+           **(extra_env or {})}
     cost = LessonCost(path.name[:2], mode)
     sampler = Sampler()
     sampler.start()
-    start = time.perf_counter()
+    start = last = time.perf_counter()
+
+    def on_cell(index: int) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        cost.cells[index] = (sampler.next_cell() / MIB, now - last)
+        last = now
+
     try:
-        cost.errors = execute(nb, path.parent, env=env, timeout=timeout,
-                              on_cell=lambda i: cost.cells.__setitem__(i, sampler.next_cell() / MIB))
+        cost.errors = execute(nb, path.parent, env=env, timeout=timeout, on_cell=on_cell)
     finally:
         cost.wall_s = time.perf_counter() - start
         sampler.stop()
@@ -140,10 +148,10 @@ def report(cost: LessonCost) -> None:
 
 
 def print_cells(cost: LessonCost) -> None:
-    """Each code cell's peak MiB (``--cells``): where a lesson's memory goes."""
-    print(f"  lesson {cost.lesson} ({cost.mode} mode), peak MiB while each code cell ran:")
-    for i, mib in cost.cells.items():
-        print(f"    cell {i:3d}: {mib:7.0f}")
+    """Each code cell's peak MiB and seconds (``--cells``): where a lesson's memory and time go."""
+    print(f"  lesson {cost.lesson} ({cost.mode} mode), peak MiB and seconds of each code cell:")
+    for i, (mib, seconds) in cost.cells.items():
+        print(f"    cell {i:3d}: {mib:7.0f} MiB {seconds:7.1f} s")
 
 
 def choose(lessons: list[str]) -> list[Path]:
@@ -173,18 +181,24 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test: lesson 00 in fast mode only")
     parser.add_argument("--figures", type=Path, help="also write every plot as PNG into this folder")
     parser.add_argument("--cells", action="store_true", help="also print each code cell's peak MiB")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an environment variable for the kernels (e.g. MALLOC_ARENA_MAX=2), repeatable")
     args = parser.parse_args()
     try:
         paths = choose(args.lessons or (["0"] if args.quick else []))
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
+    if any("=" not in e for e in args.env):
+        print(f"bench/classroom.py: --env takes KEY=VALUE; got {args.env}", file=sys.stderr)
+        return 2
+    extra_env = dict(e.split("=", 1) for e in args.env)
     modes = ["fast"] if args.quick else (["fast", "full"] if args.mode == "both" else [args.mode])
     for mode in modes:
         costs = []
         for path in paths:
             print(f"[classroom] {path.name}, {mode} mode ...", flush=True)
-            costs.append(run_lesson(path, mode, figures=args.figures))
+            costs.append(run_lesson(path, mode, figures=args.figures, extra_env=extra_env))
             report(costs[-1])
             if args.cells:
                 print_cells(costs[-1])
