@@ -2,12 +2,14 @@
 
     python bench/run_all.py [--quick] [SCRIPT ...]
     python bench/run_all.py bench/classroom.py --args="--mode fast" --keep docs/bench.md --out docs/bench.md
+    python bench/run_all.py --rows ROWS.jsonl --keep docs/bench.md --out docs/bench.md
 
 Each ``bench/*.py`` (except this file and ``report.py``) runs in its own process with
 ``FACELIB_BENCH_OUT`` set; the rows it records become the table: figure, target, measured,
 ratio, pass/miss, machine, seconds the script took. ``--keep TABLE`` keeps the rows of the
 benches that did not run this time from an earlier table (how ``docs/bench.md`` is brought up
-to date one bench at a time).
+to date one bench at a time); ``--rows FILE`` tabulates rows a script recorded earlier
+(``FACELIB_BENCH_OUT=FILE python bench/classroom.py ...``) instead of running anything.
 """
 
 from __future__ import annotations
@@ -41,11 +43,19 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="pass --quick to each script")
     parser.add_argument("--out", default=str(HERE.parent / "build" / "bench.md"))
     parser.add_argument("--keep", type=Path, help="an earlier table: keep its rows of the benches not run now")
+    parser.add_argument("--rows", type=Path, help="rows a script recorded earlier (its FACELIB_BENCH_OUT file): "
+                        "tabulate them instead of running scripts")
     parser.add_argument("--args", default="", help="extra arguments for every script (e.g. '--mode fast')")
     args = parser.parse_args()
     scripts = [Path(s) for s in args.scripts] or sorted(
         p for p in HERE.glob("*.py") if p.name not in {"run_all.py", "report.py"})
     rows, timings, failures = [], {}, []
+    if args.rows:
+        if not args.rows.is_file():
+            print(f"run_all.py: --rows {args.rows}: no such file", file=sys.stderr)
+            return 2
+        rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+        scripts = []
     for script in scripts:
         with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as sink:
             env = dict(os.environ, FACELIB_BENCH_OUT=sink.name, PYTHONUNBUFFERED="1")
@@ -70,7 +80,8 @@ def main() -> int:
         result = "" if r["ok"] is None else ("pass" if r["ok"] else "**miss**")
         measured = f"{r['measured']:.4g}{r['unit']}"
         lines.append(f"| {r['bench']} | {r['figure']} | {r['target']} | {measured} | {ratio} | {result} |")
-    lines.append("\nSeconds per script: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ".")
+    if timings:
+        lines.append("\nSeconds per script: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ".")
     if failures:
         lines.append("\nFailed scripts: " + "; ".join(failures) + ".")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
