@@ -103,7 +103,7 @@ def save_figures(nb, folder: Path, stem: str) -> int:
 
 
 def run_lesson(path: Path, mode: str, *, figures: Path | None = None, timeout: int = 1800,
-               extra_env: dict[str, str] | None = None) -> LessonCost:
+               extra_env: dict[str, str] | None = None, echo_cells: bool = False) -> LessonCost:
     """Execute one lesson in a fresh kernel while sampling its memory and CPU."""
     import nbformat
 
@@ -120,6 +120,9 @@ def run_lesson(path: Path, mode: str, *, figures: Path | None = None, timeout: i
         now = time.perf_counter()
         cost.cells[index] = (sampler.next_cell() / MIB, now - last)
         last = now
+        if echo_cells:  # as it happens: a run stopped early still shows where it was
+            print(f"    lesson {cost.lesson} cell {index:3d}: {cost.cells[index][0]:7.0f} MiB "
+                  f"{cost.cells[index][1]:7.1f} s", flush=True)
 
     try:
         cost.errors = execute(nb, path.parent, env=env, timeout=timeout, on_cell=on_cell)
@@ -145,13 +148,6 @@ def report(cost: LessonCost) -> None:
     record("classroom", f"{name} error cells", "0", len(cost.errors), ok=not cost.errors)
     for e in cost.errors:
         print(f"  lesson {cost.lesson} ({cost.mode}): {e}", file=sys.stderr)
-
-
-def print_cells(cost: LessonCost) -> None:
-    """Each code cell's peak MiB and seconds (``--cells``): where a lesson's memory and time go."""
-    print(f"  lesson {cost.lesson} ({cost.mode} mode), peak MiB and seconds of each code cell:")
-    for i, (mib, seconds) in cost.cells.items():
-        print(f"    cell {i:3d}: {mib:7.0f} MiB {seconds:7.1f} s")
 
 
 def choose(lessons: list[str]) -> list[Path]:
@@ -180,7 +176,7 @@ def main() -> int:
     parser.add_argument("--mode", choices=["fast", "full", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="smoke test: lesson 00 in fast mode only")
     parser.add_argument("--figures", type=Path, help="also write every plot as PNG into this folder")
-    parser.add_argument("--cells", action="store_true", help="also print each code cell's peak MiB")
+    parser.add_argument("--cells", action="store_true", help="also print each code cell's peak MiB and seconds")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="an environment variable for the kernels (e.g. MALLOC_ARENA_MAX=2), repeatable")
     args = parser.parse_args()
@@ -198,10 +194,8 @@ def main() -> int:
         costs = []
         for path in paths:
             print(f"[classroom] {path.name}, {mode} mode ...", flush=True)
-            costs.append(run_lesson(path, mode, figures=args.figures, extra_env=extra_env))
+            costs.append(run_lesson(path, mode, figures=args.figures, extra_env=extra_env, echo_cells=args.cells))
             report(costs[-1])
-            if args.cells:
-                print_cells(costs[-1])
         if mode == "full" and len(paths) == len(default_notebooks()):
             total = sum(c.wall_s for c in costs)
             record("classroom", "all lessons full-mode s", "≤ 1800 s (make demo)", total, unit=" s",
