@@ -199,11 +199,12 @@ def unit_peaks(model: Any, layer_names: Sequence[str], images: np.ndarray, prepr
     Args:
         model, layer_names, images, preprocess: as in :func:`layer_activations`.
         batch_size: images per forward pass; ``None``: as many as keep a 64-channel map of the
-            whole batch at full resolution under 64 MiB (64 crops of 64 px, 4 of 252 px).
+            whole batch at full resolution under 32 MiB (32 crops of 64 px, 2 of 252 px): TensorFlow's
+            working memory grows with the batch, its speed hardly.
     """
     images = np.asarray(images)
     if batch_size is None:
-        batch_size = max(1, (64 << 20) // (int(np.prod(images.shape[1:3])) * 64 * 4))
+        batch_size = max(1, (32 << 20) // (int(np.prod(images.shape[1:3])) * 64 * 4))
     parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in layer_names]
     shapes: list[tuple[int, int, int]] = []
     for _, outs in _layer_batches(model, layer_names, images, preprocess, batch_size):
