@@ -89,9 +89,7 @@ def encode_all(name: str, pre: str | None, flip: bool, photos: list[Path],
 
 
 def distances(pairs: PairSet, emb: dict[Path, np.ndarray]) -> np.ndarray:
-    a = np.stack([emb[p] for p in pairs.a])
-    b = np.stack([emb[p] for p in pairs.b])
-    return np.linalg.norm(a - b, axis=1)
+    return faces.pair_distances(np.stack([emb[p] for p in pairs.a]), np.stack([emb[p] for p in pairs.b]))
 
 
 def photos_per_second(name: str, pre: str | None, photos: list[Path],

@@ -20,7 +20,7 @@ import html
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,8 +77,12 @@ def default_notebooks(root: Path | None = None) -> list[Path]:
 
 
 def execute(nb: Any, cwd: Path, *, env: Mapping[str, str] | None = None, timeout: int = 1800,
-            allow_errors: bool = True, progress: bool = False, desc: str = "") -> list[str]:
+            allow_errors: bool = True, progress: bool = False, desc: str = "",
+            on_cell: Callable[[int], None] | None = None) -> list[str]:
     """Run the code cells of ``nb`` (in place) in a fresh ``python3`` kernel; return the errors.
+
+    ``on_cell(index)`` is called after each code cell has run (``bench/classroom.py`` reads the
+    memory each cell took).
 
     The kernel starts in ``cwd`` with this process's environment, TensorFlow's quiet start-up
     defaults (:mod:`facelib._quiet`) and ``env`` on top. Each error is ``"cell I: Name: message"``
@@ -98,6 +102,8 @@ def execute(nb: Any, cwd: Path, *, env: Mapping[str, str] | None = None, timeout
     with client.setup_kernel(env=kernel_env):
         for index, cell in tqdm(code_cells, desc=desc or "cells", unit="cell", disable=not progress, leave=True):
             client.execute_cell(cell, index)
+            if on_cell is not None:
+                on_cell(index)
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     errors.append(f"cell {index}: {out.get('ename')}: {out.get('evalue')}")

@@ -35,3 +35,26 @@ def test_quick_mode_writes_json_lines_rows(script, tmp_path):
             assert isinstance(row[key], kind), (key, row)
         assert row["bench"] == script.stem
         assert row["ok"] in (True, False, None) and (row["ratio"] is None or isinstance(row["ratio"], float))
+
+
+def test_run_all_tabulates_recorded_rows_and_keeps_the_other_benches(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"bench": "classroom", "figure": "lesson 01 fast-mode peak MiB", "target": "≤ 1229 MiB",
+                                "measured": 742.0, "unit": " MiB", "ok": True, "ratio": None}) + "\n", encoding="utf-8")
+    old = tmp_path / "old.md"
+    old.write_text("# facelib benchmarks\n\n| bench | figure | target | measured | ratio | result |\n"
+                   "|---|---|---|---|---|---|\n"
+                   "| classroom | lesson 01 fast-mode peak MiB | x | 6223 MiB |  | **miss** |\n"
+                   "| nst | step time | info | 0.5 |  |  |\n", encoding="utf-8")
+    out = tmp_path / "new.md"
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "run_all.py"), "--rows", str(rows), "--keep", str(old),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert done.returncode == 0, done.stderr
+    table = out.read_text(encoding="utf-8")
+    assert "| nst | step time | info | 0.5 |  |  |" in table            # another bench's row: kept
+    assert "6223" not in table
+    assert "| classroom | lesson 01 fast-mode peak MiB | ≤ 1229 MiB | 742 MiB |  | pass |" in table
+    missing = subprocess.run([sys.executable, str(REPO / "bench" / "run_all.py"), "--rows", str(tmp_path / "no.jsonl")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "no.jsonl" in missing.stderr

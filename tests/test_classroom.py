@@ -69,3 +69,12 @@ def test_html_is_offline_maths_from_a_local_mathjax_and_index_says_mode_time_sta
     classroom.run_all([path], out, fast=False, progress=False)
     assert "full mode" in (out / "index.html").read_text()
     assert sorted(p.name for p in out.iterdir()) == ["04_maths.html", "index.html", "mathjax"]
+
+
+def test_execute_calls_on_cell_after_each_code_cell(tmp_path):
+    path = write_code_notebook(tmp_path / "04_cells.ipynb", ["a = 1", "b = a + 1", "print(b)"])
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("text"))
+    seen = []
+    errors = classroom.execute(nb, tmp_path, on_cell=lambda i: seen.append((i, len(nb.cells[i].outputs))))
+    assert errors == [] and seen == [(0, 0), (2, 0), (3, 1)]   # code cells only, each after it ran

@@ -78,6 +78,28 @@ def test_top_activating_patches_finds_the_bright_spots() -> None:
         conv.top_activating_patches(model, "sum3x3", 2, images)
 
 
+def test_unit_peaks_are_the_max_and_argmax_of_the_full_activations(vgg: keras.Model) -> None:
+    images = np.random.default_rng(5).uniform(size=(7, 32, 32, 3)).astype(np.float32)
+    layers = ["block1_conv2", "block3_conv1"]
+    full = conv.layer_activations(vgg, layers, images, batch_size=3)   # 3 + 3 + 1: the batches fill in order
+    peaks = conv.unit_peaks(vgg, layers, images, batch_size=3)
+    for a, p in zip(full, peaks):
+        flat = a.reshape(len(a), -1, a.shape[-1])
+        assert p.shape == a.shape and len(p) == 7
+        np.testing.assert_array_equal(p.values, flat.max(axis=1))
+        np.testing.assert_array_equal(p.positions, flat.argmax(axis=1))   # flat h * n_W + w, first on ties
+        assert conv.UnitPeaks.of(a).map_shape == p.map_shape
+    one = np.stack([conv.layer_activations(vgg, layers[:1], images[k:k + 1])[0][0] for k in range(7)])
+    np.testing.assert_allclose(full[0], one, rtol=1e-5, atol=1e-5)        # batching changes nothing
+    for unit in (0, 5):                                                   # the same nine patches either way
+        a_p, a_v = conv.top_activating_patches(vgg, "block3_conv1", unit, images, k=4, activations=full[1])
+        b_p, b_v = conv.top_activating_patches(vgg, "block3_conv1", unit, images, k=4, activations=peaks[1])
+        np.testing.assert_array_equal(a_p, b_p)
+        np.testing.assert_array_equal(a_v, b_v)
+    with pytest.raises(ValueError, match="unit must be"):
+        conv.top_activating_patches(vgg, "block3_conv1", 999, images, activations=peaks[1])
+
+
 def test_activation_maximisation_raises_the_unit() -> None:
     inp = keras.Input((None, None, 3))
     layer = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="red")

@@ -108,6 +108,11 @@ def test_batch_detection_agrees_with_single(lfw):
         best = main_face(faces, (250, 250, 3))
         assert best is not None
         assert np.max(np.abs(np.array(best.box) - np.array(single.box))) <= 4
+    in_twos = detect_faces_batch(paths, chunk=2)   # MTCNN sees 2 + 1 photos: the same faces, in order
+    assert [[f.box for f in fs] for fs in in_twos] == [[f.box for f in fs] for fs in batch[:2]] + [
+        [f.box for f in detect_faces_batch(paths[2:])[0]]]
+    with pytest.raises(ValueError, match="chunk"):
+        detect_faces_batch(paths, chunk=0)
 
 
 def test_no_face_raises_naming_the_file(tmp_path):

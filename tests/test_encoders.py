@@ -129,6 +129,13 @@ def test_no_face_raises_or_is_centre_cropped_and_counted(photos, tmp_path):
                           on_no_face="centre")
     assert x.shape == (3, 128) and enc.not_found == 1 and enc.no_face.tolist() == [False, True, False]
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    # read, detected and encoded two photos at a time (memory bounded): the same rows and counts
+    y = enc.encode_photos([blank, photos[0][0], Image.open(blank), photos[0][1], blank], on_no_face="centre", chunk=2)
+    assert y.shape == (5, 128) and enc.not_found == 3 and enc.no_face.tolist() == [True, False, True, False, True]
+    np.testing.assert_allclose(y[[1, 3]], x[[0, 2]], atol=1e-5)
+    np.testing.assert_allclose(y[[0, 2, 4]], np.repeat(x[1:2], 3, axis=0), atol=1e-5)
+    with pytest.raises(ValueError, match="chunk"):
+        enc.encode_photos([blank], on_no_face="centre", chunk=0)
     kp = faces.centre_keypoints((120, 100))
     assert kp.shape == (5, 2) and 0 < kp[:, 0].min() and kp[:, 0].max() < 100 and kp[:, 1].max() < 120
 

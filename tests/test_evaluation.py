@@ -32,6 +32,58 @@ def test_pairwise_distances_brute_force():
         faces.pair_distances(a, b)
 
 
+def test_pair_distances_by_index_match_numpy_without_pair_arrays():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 7)).astype(np.float32)
+    i, j, _ = faces.all_pairs(np.arange(30) // 3)          # 435 pairs > 30² is false: the chunked route
+    ref = np.linalg.norm(x[i].astype(np.float64) - x[j], axis=1)
+    np.testing.assert_allclose(faces.pair_distances(x, pairs=(i, j)), ref, rtol=1e-12, atol=1e-12)
+    ii, jj = np.r_[i, i, np.arange(30)], np.r_[j, j, np.arange(30)]   # 900 pairs = 30²: the Gram route
+    got = faces.pair_distances(x, pairs=(ii, jj))
+    np.testing.assert_allclose(got[:-30], np.r_[ref, ref], rtol=1e-6, atol=1e-6)
+    assert np.all(got[-30:] == 0.0)                             # i == j: exactly zero, not sqrt(rounding)
+    twins = np.repeat(x[:1], 20, axis=0) * 1e3                # equal rows: cancellation must not go negative
+    d_twins = faces.pair_distances(twins, pairs=(np.zeros(400, int), np.arange(400) % 20))
+    assert np.all(np.isfinite(d_twins)) and np.all(d_twins >= 0.0) and np.all(d_twins < 1e-3)
+    np.testing.assert_allclose(faces.pair_distances(x[i], x[j]), ref, rtol=1e-12)   # the row-by-row form
+    with pytest.raises(ValueError, match="either b or pairs"):
+        faces.pair_distances(x, x, pairs=(i, j))
+    with pytest.raises(ValueError, match="index arrays"):
+        faces.pair_distances(x, pairs=(i, j[:-1]))
+
+
+@pytest.mark.parametrize("n", [3000, 1000], ids=["3000x4096-chunks", "1000x4096-gram"])
+def test_pair_distances_memory_on_4096_pixel_rows(n):
+    """Photos of 4,096 pixels: gathered pair arrays would need (pairs × 4,096 × 8) bytes each."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    x = rng.random((n, 4096))                                  # float64: no copy needed on either route
+    if n == 3000:                                              # 20,000 random pairs: the chunked route
+        i, j = rng.integers(0, n, 20_000), rng.integers(0, n, 20_000)
+    else:                                                      # every ordered pair and i == i: n² pairs,
+        i, j = np.divmod(np.arange(n * n), n)                 # the Gram route
+    naive = len(i) * 4096 * 8 * 2                              # x[i] and x[j]: 1.3 GB / 65 GB
+    answer, gram = len(i) * 8, n * n * 8 * (n == 1000)
+    bound = answer + gram + 16 * 2**20                         # the answer, the Gram matrix, 16 MiB of steps
+    tracemalloc.start()
+    try:
+        d = faces.pair_distances(x, pairs=(i, j))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= bound < naive / 10, (peak, bound)
+    k = np.r_[rng.integers(0, len(i), 200), np.flatnonzero(i == j)[:5]]
+    np.testing.assert_allclose(d[k], np.linalg.norm(x[i[k]] - x[j[k]], axis=1), rtol=1e-9, atol=1e-9)
+
+
+def test_pairwise_distances_diagonal_is_exactly_zero():
+    x = np.random.default_rng(3).normal(size=(50, 9)) * 100.0
+    d = faces.pairwise_distances(x)
+    assert np.all(np.diag(d) == 0.0) and np.all(d >= 0.0)
+    np.testing.assert_allclose(d, np.linalg.norm(x[:, None] - x[None], axis=-1), rtol=1e-9, atol=1e-9)
+
+
 def test_all_pairs():
     i, j, same = faces.all_pairs(np.array([0, 0, 1, 1, 1]))
     assert len(i) == 10 and np.all(i < j)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facelib.models import vgg
 from facelib.models.vgg import VGG19_CONV_LAYERS, caffe_preprocess, vgg19_features
 
 
@@ -31,11 +32,28 @@ def test_imagenet_falls_back_to_q8_when_the_h5_is_unavailable(monkeypatch: pytes
         return real_fetch(name, **kw)
 
     monkeypatch.setattr(assets, "fetch", fetch)
+    monkeypatch.setattr(vgg, "_BASES", {})  # an earlier test may have loaded the shared VGG19 already
     model = vgg19_features(["block1_conv1"], weights="imagenet")
     assert asked[0] == "vgg19-notop-imagenet"
     assert model.weights_source == "vgg19-notop-imagenet-q8"
     with pytest.raises(ValueError, match="weights must be"):
         vgg19_features(["block1_conv1"], weights="cifar")
+
+
+def test_imagenet_vgg19_is_loaded_once_and_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lesson 07 asks for a dozen layer sets: the 80 MB of weights must be in memory once."""
+    loads = []
+    real = vgg.load_vgg19_weights
+    monkeypatch.setattr(vgg, "load_vgg19_weights", lambda base, w: loads.append(w) or real(base, w))
+    monkeypatch.setattr(vgg, "_BASES", {})
+    a = vgg19_features(["block1_conv1", "block5_conv4"], weights="imagenet-q8")
+    b = vgg19_features(["block3_conv1"], weights="imagenet-q8")
+    assert loads == ["imagenet-q8"]
+    assert a.get_layer("block1_conv1").kernel is b.get_layer("block1_conv1").kernel
+    x = np.random.default_rng(0).random((1, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(a(x)[0], b.get_layer("block1_conv1")(x))   # the same weights answer
+    r1, r2 = vgg19_features(["block1_conv1"], weights=None), vgg19_features(["block1_conv1"], weights=None)
+    assert r1.get_layer("block1_conv1").kernel is not r2.get_layer("block1_conv1").kernel   # random: fresh
 
 
 def test_unknown_layer_and_empty_list() -> None:

@@ -22,7 +22,6 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
 
 from facelib import assets, conv, data, faces  # noqa: E402
@@ -61,7 +60,7 @@ def roc_figure() -> None:
     db = faces.FaceDatabase(facenet())
     enc = db.encode(list(people.paths), progress=False)
     i, j, same = faces.all_pairs(people.labels)
-    d = np.linalg.norm(enc[i] - enc[j], axis=1)
+    d = faces.pair_distances(enc, pairs=(i, j))
     fpr, tpr, _ = faces.roc_curve(d, same)
     tau, acc = faces.best_threshold(d, same)
     fig, ax = plt.subplots(figsize=(4.5, 4))

@@ -24,6 +24,7 @@ from facelib.conv.arithmetic import (
 from facelib.conv.ecg import ECGRecord, bandpass, load_electrocardiogram, load_mitbih_record, time_split
 from facelib.conv.features import (
     ReceptiveField,
+    UnitPeaks,
     activation_maximisation,
     layer_activations,
     patch_mosaic,
@@ -32,6 +33,7 @@ from facelib.conv.features import (
     plot_top9_grid,
     receptive_field,
     top_activating_patches,
+    unit_peaks,
 )
 from facelib.conv.mri import (
     MNI152,
@@ -83,5 +85,5 @@ __all__ = [
     "plot_top9_grid", "receptive_field", "run_shape_experiment", "run_tissue_experiment", "run_video_experiment",
     "sample_patches", "shape_masks", "slab_split", "time_split", "tissue_classifier_2d", "tissue_classifier_3d",
     "tissue_labels", "top_activating_patches", "train_beat_classifier", "train_beat_detector", "video_conv3d",
-    "video_framewise_conv2d", "BeatMatch", "ECGRecord", "ReceptiveField",
+    "video_framewise_conv2d", "BeatMatch", "ECGRecord", "ReceptiveField", "UnitPeaks", "unit_peaks",
 ]

@@ -407,7 +407,7 @@ class FaceDatabase:
         if len(i) == 0 or same.all() or not same.any():
             raise ValueError("calibration needs both same-person and different-person pairs: "
                              "at least two people, and at least one of them with two photos")
-        d = ev.pairwise_distances(enc)[i, j]
+        d = ev.pair_distances(enc, pairs=(i, j))
         self.threshold = ev.equal_error_rate(d, same)[1]
         return self.threshold
 

@@ -45,23 +45,78 @@ def accepts(distance: float | np.ndarray, threshold: float) -> bool | np.ndarray
 def pairwise_distances(a: np.ndarray, b: np.ndarray | None = None, *, squared: bool = False) -> np.ndarray:
     """Euclidean distances between every row of ``a`` ``(n, d)`` and of ``b`` ``(m, d)``.
 
-    Returns ``(n, m) float64``; ``b=None`` means ``b = a``. ``squared=True`` gives ``||·||²``.
+    Returns ``(n, m) float64``; ``b=None`` means ``b = a`` (the diagonal is then exactly 0).
+    ``squared=True`` gives ``||·||²``. Computed as ``||a||² + ||b||² - 2 a·b`` on the Gram matrix,
+    in place: the only large array is the ``(n, m)`` answer (negatives from rounding are clipped).
     """
     a = np.asarray(a, dtype=np.float64)
+    same = b is None
     b = a if b is None else np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"expected (n, d) and (m, d) encodings; got {a.shape} and {b.shape}")
-    d2 = (a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None, :]
-    d2 = np.maximum(d2, 0.0)
-    return d2 if squared else np.sqrt(d2)
+    d2 = a @ b.T
+    d2 *= -2.0
+    d2 += np.einsum("ij,ij->i", a, a)[:, None]
+    d2 += np.einsum("ij,ij->i", b, b)[None, :]
+    np.maximum(d2, 0.0, out=d2)
+    if same:
+        np.fill_diagonal(d2, 0.0)
+    return d2 if squared else np.sqrt(d2, out=d2)
 
 
-def pair_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-by-row distances ``||a_i - b_i||`` of two ``(n, d)`` arrays → ``(n,)``."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or a.ndim != 2:
-        raise ValueError(f"expected two (n, d) arrays of the same shape; got {a.shape} and {b.shape}")
-    return np.linalg.norm(a - b, axis=1)
+# Largest temporary pair_distances allocates per step (bytes), besides its answer: 8 MiB.
+_PAIR_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def pair_distances(a: np.ndarray, b: np.ndarray | None = None, *,
+                   pairs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Distances of pairs of rows, never building the ``(pairs, d)`` arrays of the rows themselves.
+
+    ``pair_distances(a, b)``: row by row, ``||a_k - b_k||`` for two ``(n, d)`` arrays → ``(n,)``.
+    ``pair_distances(x, pairs=(i, j))``: ``||x[i_k] - x[j_k]||`` for index arrays ``i``, ``j``
+    (e.g. :func:`all_pairs`' ``i, j``) → ``(len(i),)``; the same as ``pair_distances(x[i], x[j])``
+    without the two gathered copies (44,850 pairs of 4,096 pixels are 1.4 GiB each in float64).
+
+    When there are more pairs than entries of the Gram matrix ``x xᵀ`` (all pairs of a set), the
+    distances come from ``||x_i||² + ||x_j||² - 2 x_i·x_j`` on it (negatives from rounding clipped,
+    exactly 0 when ``i == j``); otherwise from differences, a chunk of rows at a time. Besides the
+    ``float64`` answer, no step allocates more than 8 MiB (plus the Gram matrix,
+    and a ``float64`` copy of ``x`` for the Gram route when ``x`` is not ``float64`` already).
+    """
+    x = np.asarray(a)
+    if x.ndim != 2:
+        raise ValueError(f"expected (n, d) rows; got shape {x.shape}")
+    if pairs is None:
+        if b is None:
+            raise ValueError("pair_distances needs a second (n, d) array b, or pairs=(i, j) indexing a")
+        y = np.asarray(b)
+        if y.shape != x.shape:
+            raise ValueError(f"expected two (n, d) arrays of the same shape; got {x.shape} and {y.shape}")
+        i = j = np.arange(len(x))
+    else:
+        if b is not None:
+            raise ValueError("give either b or pairs=(i, j), not both")
+        y = x
+        i, j = (np.asarray(k) for k in pairs)
+        if i.shape != j.shape or i.ndim != 1 or not (np.issubdtype(i.dtype, np.integer) or i.size == 0):
+            raise ValueError(f"pairs must be two 1-D integer index arrays of one length; got {i.shape} and {j.shape}")
+    out = np.empty(len(i), np.float64)
+    if pairs is not None and len(x) ** 2 <= len(i):
+        x64 = np.asarray(x, np.float64)
+        gram = x64 @ x64.T
+        sq = np.diagonal(gram).copy()
+        step = max(1, _PAIR_CHUNK_BYTES // 32)
+        for s in range(0, len(i), step):
+            ii, jj = i[s:s + step], j[s:s + step]
+            d2 = sq[ii] + sq[jj] - 2.0 * gram[ii, jj]
+            np.sqrt(np.maximum(d2, 0.0), out=out[s:s + step])
+        out[i == j] = 0.0
+        return out
+    step = max(1, _PAIR_CHUNK_BYTES // (3 * 8 * max(1, x.shape[1])))
+    for s in range(0, len(i), step):
+        diff = np.asarray(x[i[s:s + step]], np.float64) - np.asarray(y[j[s:s + step]], np.float64)
+        out[s:s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out
 
 
 def all_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -269,6 +324,6 @@ def one_shot_accuracy(encoder: Callable[[np.ndarray], np.ndarray] | None, x: np.
             else:
                 s_idx = rng.choice(by_person[p])
             support.append(s_idx)
-        d = np.linalg.norm(emb[support] - emb[query], axis=1)
+        d = pair_distances(emb, pairs=(np.asarray(support), np.full(n_way, query)))
         correct += int(np.argmin(d) == target)
     return correct / trials

@@ -14,7 +14,6 @@ straight in; :mod:`facelib.style.costs` offers both.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +46,6 @@ def caffe_preprocess(images: Any) -> Any:
     return x[..., ::-1] - tf.constant(IMAGENET_MEAN_BGR, dtype=tf.float32)
 
 
-@functools.lru_cache(maxsize=1)
 def _q8_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     from facelib import assets
     from facelib.models.torch_legacy import load_legacy
@@ -112,6 +110,9 @@ def vgg19_features(layer_names: Sequence[str], weights: str | None = "imagenet",
         A ``keras.Model`` (``trainable=False``) mapping ``(m, n_H, n_W, 3)`` caffe-preprocessed
         float32 images to a list of ``(m, n_H^{[l]}, n_W^{[l]}, n_C^{[l]})`` activations, one per
         name, in the order given. ``model.weights_source`` says which file the weights came from.
+        The ImageNet VGG19 is built and loaded once per process (per input shape and dtype policy):
+        every model returned shares its frozen layers, so the weights are in memory once however
+        many layer sets a lesson asks for (``weights=None`` builds a fresh random one each time).
 
     Raises:
         ValueError: an unknown layer name (the message lists VGG19's layers) or an empty list.
@@ -121,14 +122,35 @@ def vgg19_features(layer_names: Sequence[str], weights: str | None = "imagenet",
     names = list(layer_names)
     if not names:
         raise ValueError("layer_names is empty; name at least one VGG19 layer (e.g. 'block5_conv4')")
-    base = keras.applications.VGG19(include_top=False, weights=None, input_shape=input_shape)
-    known = [layer.name for layer in base.layers]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown VGG19 layer(s) {unknown}; VGG19 has {known[1:]}")
-    source = "random" if weights is None else load_vgg19_weights(base, weights)
-    base.trainable = False
+    base, source = _vgg19_base(weights, tuple(input_shape), names)
     model = keras.Model(base.input, [base.get_layer(n).output for n in names], name="vgg19_features")
     model.trainable = False
     model.weights_source = source
     return model
+
+
+#: One loaded VGG19 per (weights, input shape, dtype policy) for the whole process: every feature
+#: model shares its layers and weights (80 MB each, and lesson 07 asks for a dozen layer sets).
+_BASES: dict[tuple[str, tuple[Any, ...], str], tuple[Any, str]] = {}
+
+
+def _vgg19_base(weights: str | None, input_shape: tuple[Any, ...], names: list[str]) -> tuple[Any, str]:
+    """The frozen VGG19 base (built and loaded once, except random ones) and its weights' source."""
+    import keras
+
+    key = (str(weights), input_shape, keras.mixed_precision.global_policy().name)
+    if weights is not None and key in _BASES:
+        base, source = _BASES[key]
+    else:
+        base = keras.applications.VGG19(include_top=False, weights=None, input_shape=input_shape)
+        source = ""
+    known = [layer.name for layer in base.layers]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown VGG19 layer(s) {unknown}; VGG19 has {known[1:]}")
+    if not source:
+        source = "random" if weights is None else load_vgg19_weights(base, weights)
+        base.trainable = False
+        if weights is not None:
+            _BASES[key] = (base, source)
+    return base, source
