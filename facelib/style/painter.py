@@ -36,7 +36,7 @@ __all__ = ["PAINTER_SIZE", "PAINTER_STEPS", "Painter", "imagenet_split", "load_p
 
 #: Training side (pixels) and steps of the default recipe (see ``bench/paint.py`` for why).
 PAINTER_SIZE = 128
-PAINTER_STEPS = 500
+PAINTER_STEPS = 400
 #: Every this many classes (class index ≡ 0) is held out of training: 20 of the sample's 1,000 photos.
 _HELD_OUT_EVERY = 50
 _FORMAT = "facelib-painter/1"
