@@ -31,6 +31,7 @@ from facelib.style.costs import (
 )
 from facelib.style.images import face_weights, painting_names, prepare_image, resolve_style
 from facelib.style.painter import (
+    PAINTER_BETA,
     PAINTER_SIZE,
     PAINTER_STEPS,
     Painter,
@@ -50,7 +51,8 @@ from facelib.style.presets import MAX_SIZE, PRESETS, Preset
 from facelib.style.transfer import evaluate_costs, stylize
 
 __all__ = [
-    "COURSE_STYLE_LAYERS", "MAX_SIZE", "PAINTER_SIZE", "PAINTER_STEPS", "PRESETS", "build_painter_network",
+    "COURSE_STYLE_LAYERS", "MAX_SIZE", "PAINTER_BETA", "PAINTER_SIZE", "PAINTER_STEPS", "PRESETS",
+    "build_painter_network",
     "compute_content_cost", "compute_layer_style_cost",
     "compute_style_cost", "evaluate_costs", "face_weights", "gram_matrix", "layer_style_cost_from_gram",
     "painting_names", "prepare_image", "resolve_style", "style_gram", "stylize", "total_cost",

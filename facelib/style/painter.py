@@ -31,12 +31,16 @@ import tensorflow as tf
 from facelib import config
 from facelib.style.painter_net import PAINTER_MULTIPLE, build_painter_network
 
-__all__ = ["PAINTER_SIZE", "PAINTER_STEPS", "Painter", "imagenet_split", "load_painter", "painter_costs",
-           "train_painter"]
+__all__ = ["PAINTER_BETA", "PAINTER_SIZE", "PAINTER_STEPS", "Painter", "imagenet_split", "load_painter",
+           "painter_costs", "train_painter"]
 
 #: Training side (pixels) and steps of the default recipe (see ``bench/paint.py`` for why).
 PAINTER_SIZE = 128
 PAINTER_STEPS = 400
+#: Weight of J_style in the painter's loss (alpha = 1). The classroom recipe's 1e-5 suits an optimisation that
+#: starts from the photo and stops early; a network trained to the optimum of that J paints texture over the
+#: whole picture (400 steps: the subject gone, painted faces no longer found), so the painter weighs content 5x more.
+PAINTER_BETA = 2e-6
 #: Every this many classes (class index ≡ 0) is held out of training: 20 of the sample's 1,000 photos.
 _HELD_OUT_EVERY = 50
 _FORMAT = "facelib-painter/1"
@@ -285,7 +289,7 @@ def _recipe(size: int, batch_size: int, learning_rate: float, style_size: int, t
 
     r = PRESETS["classroom"]
     return {"size": size, "batch_size": batch_size, "learning_rate": learning_rate, "style_size": style_size,
-            "tv_weight": tv_weight, "alpha": r.alpha, "beta": r.beta if beta is None else float(beta),
+            "tv_weight": tv_weight, "alpha": r.alpha, "beta": PAINTER_BETA if beta is None else float(beta),
             "content_layer": r.content_layer, "style_layers": [list(p) for p in r.style_layers],
             "photos": photos_id, "network": network}
 
@@ -314,7 +318,7 @@ def train_painter(style: Any, *, photos: Any = None, size: int = PAINTER_SIZE, s
         progress: show a progress bar (``True``), none (``False``), or call ``progress(step, costs)``.
         learning_rate: Adam's. style_size: side at which the painting's Gram matrices are taken (the
             brush size, as at ``stylize``'s 256 px). tv_weight: weight of total variation.
-        beta: weight of :math:`J_{style}` (default: the classroom recipe's, :math:`\\alpha = 1`).
+        beta: weight of :math:`J_{style}` (default :data:`PAINTER_BETA`, with :math:`\\alpha = 1`).
         cache: look up, resume and save in ``FACELIB_HOME/painters/`` (checkpoint every
             ``checkpoint_every`` steps and on Ctrl-C); ``retrain`` starts afresh and overwrites the cached
             one. seed: initial weights and photo order.
