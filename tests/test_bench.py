@@ -15,7 +15,7 @@ ROW_KEYS = {"bench": str, "figure": str, "target": str, "measured": float, "unit
 
 
 def test_every_bench_script_is_covered():
-    assert {p.stem for p in SCRIPTS} >= {"conv", "encode", "nst", "one_shot", "recognition"}
+    assert {p.stem for p in SCRIPTS} >= {"conv", "encode", "nst", "one_shot", "paint", "recognition"}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)

@@ -4,7 +4,9 @@
 
 - ``nst.png``: the classroom preset on a 256-px photo, beside its content and style images;
 - ``top9.png``: top-9 patch grids of VGG19 layers 1-5;
-- ``roc.png``: FaceNet verification ROC on the LFW subset (all 4950 pairs).
+- ``roc.png``: FaceNet verification ROC on the LFW subset (all 4950 pairs);
+- ``painter.png``: two held-out ImageNet photos and an LFW portrait painted by the cached painter of The
+  Starry Night (``facelib paint train starry-night`` first; skipped when there is none).
 Takes a few minutes on a 2-core CPU.
 """
 
@@ -24,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import skimage.data  # noqa: E402
 
-from facelib import assets, conv, data, faces  # noqa: E402
+from facelib import assets, conv, data, faces, live, style  # noqa: E402
 from facelib.models import facenet, vgg19_features  # noqa: E402
 from facelib.style import stylize  # noqa: E402
 
@@ -75,8 +77,32 @@ def roc_figure() -> None:
     plt.close(fig)
 
 
+def painter_figure() -> None:
+    try:
+        painter = style.load_painter("starry-night")
+    except FileNotFoundError as err:
+        print(f"painter.png skipped: {err}")
+        return
+    held = style.imagenet_split()[1]
+    photos = [held[2], held[7], data.read_image(live.lfw_photo("Ariel_Sharon", 9))]
+    fig, axes = plt.subplots(2, 3, figsize=(9, 6.2))
+    for j, photo in enumerate(photos):
+        C = style.prepare_image(photo, 256)[0]
+        axes[0, j].imshow(C)
+        axes[0, j].set_title("photo (never trained on)" if j < 2 else "LFW portrait", fontsize=9)
+        axes[1, j].imshow(painter(C))
+        axes[1, j].set_title("painter, one forward pass", fontsize=9)
+        for ax in axes[:, j]:
+            ax.axis("off")
+    fig.suptitle(f"A painter trained with the lesson's J (The Starry Night, {painter.info['steps_done']} steps at "
+                 f"{painter.info['recipe']['size']} px)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(OUT / "painter.png", dpi=72)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
-    for make in (nst_figure, top9_figure, roc_figure):
+    for make in (nst_figure, top9_figure, roc_figure, painter_figure):
         make()
         print("made", make.__name__)

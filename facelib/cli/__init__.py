@@ -3,7 +3,9 @@
     facelib fetch [NAME ...|--all]        verified weights/data into FACELIB_HOME
     facelib fetch --all --to DIR          a shared, read-only store for a class (FACELIB_ASSETS=DIR)
     facelib doctor                        versions, devices, precision policy, each asset
-    facelib stylize CONTENT STYLE -o OUT  neural style transfer
+    facelib stylize CONTENT STYLE -o OUT  neural style transfer (an optimisation per photo)
+    facelib paint train STYLE             train a painter network for STYLE (resumable)
+    facelib paint PHOTO -o OUT --style S  paint PHOTO in one forward pass of the trained painter
     facelib enroll DB NAME IMG...         add photos of a person to a face database
     facelib identify DB IMG...            who is it? (nearest enrolled person or unknown)
     facelib verify DB NAME IMG            is this NAME? exit 0 accepted, 1 rejected
@@ -15,8 +17,8 @@ reports every photo (its result or its error) and exits 2 if any failed. A name 
 goes after ``--``: ``facelib enroll DB -- -Dee photo.jpg``.
 
 The parser and the entry point live here; the commands in :mod:`facelib.cli.commands` (fetch, doctor,
-enroll, identify, verify, classroom) and :mod:`facelib.cli.stylize` (``stylize`` and its argument checks,
-made before TensorFlow is imported).
+enroll, identify, verify, classroom), :mod:`facelib.cli.stylize` (``stylize`` and its argument checks,
+made before TensorFlow is imported) and :mod:`facelib.cli.paint` (``paint train`` and ``paint``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from facelib.cli.commands import (
     _error_line,
     _safe,
 )
+from facelib.cli.paint import add_paint
 from facelib.cli.stylize import STYLIZE_MAX_SIZE, STYLIZE_PRESETS, _cmd_stylize
 
 __all__ = ["STYLIZE_MAX_SIZE", "STYLIZE_PRESETS", "build_parser", "main"]
@@ -72,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         return _add(*a, parents=[common], **k)
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
-    for add in (_add_fetch, _add_doctor, _add_stylize, _add_enroll, _add_identify, _add_verify, _add_classroom):
+    for add in (_add_fetch, _add_doctor, _add_stylize, add_paint, _add_enroll, _add_identify, _add_verify,
+                _add_classroom):
         add(sub)
     return p
 

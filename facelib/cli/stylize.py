@@ -31,12 +31,26 @@ def _parse_style_arg(arg: str) -> tuple[str, float]:
     return arg, 1.0
 
 
-def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
-    """Every check that needs no TensorFlow, before anything is loaded or computed."""
+def _check_output(out: Path) -> None:
+    """An output image name: not a folder, a known image suffix, in a folder we can write (``ValueError``)."""
     import os
 
     from facelib.data.images import IMAGE_SUFFIXES
 
+    if out.is_dir():
+        raise ValueError(f"output {out} is a directory; give an image file name such as {out / 'result.png'}")
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"output {out}: unknown image suffix {out.suffix or '(none)'!r}; use one of "
+                         f"{', '.join(IMAGE_SUFFIXES)}")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"output {out}: cannot write into {parent} (not a writable folder)")
+
+
+def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
+    """Every check that needs no TensorFlow, before anything is loaded or computed."""
     if args.preset not in STYLIZE_PRESETS:
         raise ValueError(f"--preset {args.preset!r} is not a preset; choose one of {', '.join(STYLIZE_PRESETS)}")
     for name in ("size", "steps"):
@@ -54,16 +68,7 @@ def _check_stylize_args(args: argparse.Namespace) -> list[tuple[str, float]]:
         raise ValueError(f"--steps {args.steps} is above the cap of {STYLIZE_MAX_STEPS:,}")
     _check_painting_side(args.size or 16, args.style_scale)
     out = Path(args.output)
-    if out.is_dir():
-        raise ValueError(f"output {out} is a directory; give an image file name such as {out / 'result.png'}")
-    if out.suffix.lower() not in IMAGE_SUFFIXES:
-        raise ValueError(f"output {out}: unknown image suffix {out.suffix or '(none)'!r}; use one of "
-                         f"{', '.join(IMAGE_SUFFIXES)}")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"output {out}: cannot write into {parent} (not a writable folder)")
+    _check_output(out)
     styles = ([(args.style, 1.0)] if args.style else []) + [_parse_style_arg(a) for a in args.styles or []]
     if not styles:
         raise ValueError("name a style: STYLE, or --style FILE[:WEIGHT] (repeatable), or a painting "

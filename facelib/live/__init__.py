@@ -40,6 +40,8 @@ The modules, one idea each (their public names are this package's: ``from faceli
 - :mod:`facelib.live.draw`: the answer drawn on a frame (:func:`draw`, :func:`door_picture`);
 - :mod:`facelib.live.clip`: recorded clips of LFW photos (:func:`lfw_photo`, :func:`make_clip`,
   :func:`clip_frames`, :func:`write_y4m`);
+- :mod:`facelib.live.painting`: the painting mode, every frame painted by a trained painter and the door
+  answering the painted face (:class:`PaintingProcessor`, :func:`paint_frame`);
 - :mod:`facelib.live.widget`: the camera widget (:class:`~facelib.live.widget.LiveDoorWidget`);
 - :mod:`facelib.live.house`: the door in a notebook cell (:func:`door`, :func:`static_demo`, :func:`demo_database`);
 - :mod:`facelib.live.vote`: the door's decision over several frames (:func:`door_vote`).
@@ -52,12 +54,12 @@ from facelib.live.draw import door_picture, draw
 from facelib.live.frames import FRAME_SIZE, TrackState, decode_frame, encode_jpeg, ncc_track
 from facelib.live.house import demo_database, door, static_demo
 from facelib.live.loop import LatestFrame, LiveLoop
+from facelib.live.painting import PaintingProcessor, paint_frame
 from facelib.live.processor import FrameProcessor, LiveResult
 from facelib.live.vote import door_vote
 
 __all__ = [
     "FRAME_SIZE", "clip_frames", "decode_frame", "demo_database", "door", "door_picture", "door_vote", "draw",
-    "encode_jpeg",
-    "lfw_photo", "make_clip", "ncc_track", "static_demo", "write_y4m", "FrameProcessor", "LatestFrame", "LiveLoop",
-    "LiveResult", "TrackState",
+    "encode_jpeg", "lfw_photo", "make_clip", "ncc_track", "paint_frame", "static_demo", "write_y4m", "FrameProcessor",
+    "LatestFrame", "LiveLoop", "LiveResult", "PaintingProcessor", "TrackState",
 ]

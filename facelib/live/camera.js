@@ -33,6 +33,8 @@ function render({ model, el: root }) {
   root.dataset.label = "no face";
   root.dataset.answered = "0";
   root.dataset.camera = "starting";
+  root.dataset.painting = "off";
+  root.dataset.painted = "0";
 
   // ---------------------------------------------------------------- layout
   const startBtn = el("button", { class: "fl-start", text: "Stop" });
@@ -43,8 +45,9 @@ function render({ model, el: root }) {
   const people = el("select", { class: "fl-people" });
   const removeBtn = el("button", { class: "fl-remove", text: "Remove" });
   const snapBtn = el("button", { class: "fl-snapshot", text: "Snapshot → painting" });
+  const paintBtn = el("button", { class: "fl-painting", text: "Paint every frame" });
   const bar = el("div", { class: "fl-bar" }, startBtn, el("label", { text: "τ " }, tau), tauOut,
-    nameIn, enrolBtn, people, removeBtn, snapBtn);
+    nameIn, enrolBtn, people, removeBtn, snapBtn, paintBtn);
 
   const canvas = el("canvas", { width: String(W), height: String(H), class: "fl-view" });
   const door = el("div", { class: "fl-door" });
@@ -73,6 +76,7 @@ function render({ model, el: root }) {
 
   // ---------------------------------------------------------------- sources
   let video = null, stream = null, clip = null, still = null;
+  let paintedFrame = null, paintedCount = 0;  // the latest frame painted by the kernel (painting mode)
   // frames sent and not answered yet (seq -> time sent); at most MAX_IN_FLIGHT, the kernel keeps only the newest
   const MAX_IN_FLIGHT = 2;
   const inFlight = new Map();
@@ -160,7 +164,9 @@ function render({ model, el: root }) {
   function draw() {
     const src = still || currentSource();
     ctx.fillStyle = "#333"; ctx.fillRect(0, 0, W, H);
-    if (src === still && still) {
+    if (model.get("painting") && paintedFrame && !still) {
+      ctx.drawImage(paintedFrame, 0, 0, W, H);  // the door answers this painted frame
+    } else if (src === still && still) {
       const [ox, oy, k] = fit(still.width, still.height);
       ctx.drawImage(still, ox, oy, still.width * k, still.height * k);
     } else if (src) {
@@ -220,6 +226,22 @@ function render({ model, el: root }) {
     startBtn.textContent = model.get("running") ? "Stop" : "Start";
   }
 
+  function onPainting() {
+    const on = !!model.get("painting");
+    paintBtn.textContent = on ? "Stop painting" : "Paint every frame";
+    root.dataset.painting = on ? "on" : "off";
+    if (!on) paintedFrame = null;
+  }
+
+  function onPaintedFrame() {
+    const bytes = model.get("painted_frame");
+    if (!bytes || !bytes.byteLength) return;
+    createImageBitmap(new Blob([bytes], { type: "image/jpeg" })).then(img => {
+      paintedFrame = img;
+      root.dataset.painted = String(++paintedCount);
+    }).catch(() => {});
+  }
+
   function onStylized() {
     const bytes = model.get("stylized");
     if (!bytes || !bytes.byteLength) { painted.hidden = true; return; }
@@ -235,6 +257,8 @@ function render({ model, el: root }) {
   model.on("change:running", onRunning);
   model.on("change:status", () => { status.textContent = model.get("status"); });
   model.on("change:stylized", onStylized);
+  model.on("change:painting", onPainting);
+  model.on("change:painted_frame", onPaintedFrame);
   model.on("change:capture_fps", restartTimer);
   model.on("msg:custom", async (msg, buffers) => {
     if (!msg || msg.type !== "clip") return;
@@ -252,6 +276,7 @@ function render({ model, el: root }) {
   enrolBtn.addEventListener("click", () => model.send({ type: "enrol", name: nameIn.value }));
   removeBtn.addEventListener("click", () => { if (people.value) model.send({ type: "remove", name: people.value }); });
   snapBtn.addEventListener("click", () => model.send({ type: "snapshot" }));
+  paintBtn.addEventListener("click", () => { model.set("painting", !model.get("painting")); model.save_changes(); });
   clipBtn.addEventListener("click", () => model.send({ type: "clip" }));
   camBtn.addEventListener("click", () => startCamera());
   upload.addEventListener("change", async () => {
@@ -265,7 +290,7 @@ function render({ model, el: root }) {
     model.send({ type: "frame", seq: ++seq, still: true }, undefined, [buf]);
   });
 
-  onPeople(); onTau(); onRunning(); onState(); onStylized();
+  onPeople(); onTau(); onRunning(); onState(); onStylized(); onPainting();
   status.textContent = model.get("status");
   startCamera();
   restartTimer();

@@ -9,7 +9,9 @@ worker thread with :class:`facelib.live.processor.FrameProcessor` and syncs the 
 Messages from the browser: ``frame`` (one JPEG/PNG buffer; ``still`` for an uploaded photo),
 ``enrol`` (``name``), ``remove`` (``name``), ``snapshot`` (style the current frame with
 :func:`facelib.style.stylize`, classroom preset) and ``clip`` (send the recorded clip, for a
-machine without a camera).
+machine without a camera). The ``painting`` switch paints every frame with a trained painter
+(:class:`facelib.live.painting.PaintingProcessor`): the browser shows the painted frames (``painted_frame``)
+and the door answers the painted face.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PIL import Image
 from facelib.live.clip import clip_frames
 from facelib.live.frames import encode_jpeg
 from facelib.live.loop import LiveLoop
+from facelib.live.painting import PaintingProcessor
 from facelib.live.processor import FrameProcessor, LiveResult
 
 __all__ = ["LiveDoorWidget"]
@@ -44,6 +47,8 @@ class LiveDoorWidget(anywidget.AnyWidget):
         enrol_frames: frames taken when enrolling the person in front of the camera.
         stylize_options: keyword arguments for :func:`facelib.style.stylize` (e.g. ``steps=20``).
         processor_options: keyword arguments for :class:`facelib.live.processor.FrameProcessor`.
+        painter: the :class:`facelib.style.Painter` of the painting mode (default: the one trained for
+            ``style``, found in the cache when the mode is switched on).
     """
 
     _esm = _HERE / "camera.js"
@@ -57,11 +62,14 @@ class LiveDoorWidget(anywidget.AnyWidget):
     running = traitlets.Bool(True).tag(sync=True)
     capture_fps = traitlets.Int(15).tag(sync=True)
     enrol_frames = traitlets.Int(5).tag(sync=True)
+    painting = traitlets.Bool(False).tag(sync=True)
+    painted_frame = traitlets.Bytes(b"").tag(sync=True)
 
     def __init__(self, database: Any, *, tau: float | None = None, style: str = "style-starry-night",
                  enrol_frames: int = 5, stylize_options: dict[str, Any] | None = None,
-                 processor_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 processor_options: dict[str, Any] | None = None, painter: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.painter = painter
         options = {"async_detect": True, **(processor_options or {})}
         self.processor = FrameProcessor(database, tau=tau, **options)
         self.database = database
@@ -75,6 +83,7 @@ class LiveDoorWidget(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         self.observe(self._on_tau, names="tau")
         self.observe(self._on_running, names="running")
+        self.observe(self._on_painting, names="painting")
         self.loop.start()
 
     # ------------------------------------------------------------------ kernel → browser
@@ -82,6 +91,10 @@ class LiveDoorWidget(anywidget.AnyWidget):
         state = result.to_state()
         state.update(fps=round(self.loop.fps(), 2), answered=self.loop.processed, received=self.loop.frames.received,
                      dropped=self.loop.frames.dropped)
+        proc = self.loop.processor
+        if isinstance(proc, PaintingProcessor) and proc.last_painted:
+            state.update(painted=proc.painted, paint_ms=round(proc.paint_ms, 1))
+            self.painted_frame = proc.last_painted
         self.state = state
         if result.message.startswith("enrolled"):
             self.people = list(self.database.names)
@@ -98,6 +111,26 @@ class LiveDoorWidget(anywidget.AnyWidget):
             self.loop.start()
         else:
             self.loop.stop()
+
+    def _on_painting(self, change: dict[str, Any]) -> None:
+        """Switch the painting mode: every frame through the painter, the door answering the painted face."""
+        if not change["new"]:
+            self.loop.processor = self.processor
+            self.painted_frame = b""
+            self.status = "painting mode off"
+            return
+        if self.painter is None:
+            from facelib.style.painter import load_painter
+
+            try:
+                self.painter = load_painter(self.style)
+            except (FileNotFoundError, ValueError) as err:
+                self.painting = False   # (its observer says "painting mode off": the reason goes after it)
+                self.status = str(err)
+                return
+        self.loop.processor = PaintingProcessor(self.processor, self.painter)  # type: ignore[assignment]
+        self.status = f"painting every frame ({getattr(self.painter, 'style', 'painter')}): does the painting " \
+                      "still open the door?"
 
     # ------------------------------------------------------------------ browser → kernel
     def _on_msg(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:

@@ -6,7 +6,9 @@ a stranger; :func:`facelib.live.write_y4m`), starts Chromium with
 ``--use-fake-ui-for-media-stream`` so the permission is granted), runs lesson 10's live cell (with its set-up cells),
 and reads the widget's answers from the page: the door opens for the resident, stays shut for
 the stranger, and frames keep arriving. A second browser without a camera must say so, open the
-door for an uploaded photo of the resident, and play the recorded clip. Screenshots go to ``build/``.
+door for an uploaded photo of the resident, and play the recorded clip. In painting mode (a sepia
+"painter" standing in for a trained one) painted frames come back and are shown, and the door still opens for
+the resident. Screenshots go to ``build/``.
 """
 
 from __future__ import annotations
@@ -153,5 +155,67 @@ def test_door_opens_for_the_resident_and_not_for_the_stranger(start_lab, tmp_pat
             seen = _watch(page, {("open", "Ariel Sharon")}, 300,
                           {("open", "Ariel Sharon"): build / "browser-live-clip.png"})
             assert ("open", "Ariel Sharon") in {(s["door"], s["label"]) for s in seen}, json.dumps(seen[-3:])
+        finally:
+            browser.close()
+
+
+SEPIA = '''import numpy as np
+from facelib import style
+
+SEPIA = np.array([[0.393, 0.349, 0.272], [0.769, 0.686, 0.534], [0.189, 0.168, 0.131]], np.float32)
+
+
+def sepia(rgb):  # a "painter" that changes every colour and keeps the face
+    return np.clip(np.asarray(rgb, np.float32) / 255.0 @ SEPIA, 0.0, 1.0)
+
+
+door = live.door(db)
+door.painter = sepia
+door.painting = True
+door'''
+CANVAS_TONE = """() => { const c = document.querySelector('.facelib-live .fl-view');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let r = 0, b = 0;
+  for (let i = 0; i < d.length; i += 4) { r += d[i]; b += d[i + 2]; } return (r - b) / (d.length / 4); }"""
+
+
+def test_painting_mode_paints_the_frames_and_the_door_still_answers(start_lab, tmp_path, monkeypatch):
+    """Painting mode with the fake camera: painted frames come back and are shown, and the door answers them."""
+    monkeypatch.setenv("FACELIB_INTERACTIVE", "1")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    root = tmp_path / "lab"
+    root.mkdir()
+    _notebook(root / "paint.ipynb")
+    nb = nbformat.read(root / "paint.ipynb", as_version=4)
+    nb.cells[-1].source = SEPIA
+    nbformat.write(nb, root / "paint.ipynb")
+    clip = live.write_y4m(tmp_path / "clip.y4m", live.clip_frames("Ariel_Sharon", "Colin_Powell", frames_per_photo=25),
+                          fps=10)
+    base, token = start_lab(root, "--LabApp.expose_app_in_browser=True")
+    build = REPO / "build"
+    build.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        args = BASE_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                            f"--use-file-for-fake-video-capture={clip}"]
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"]).new_page()
+            _open_and_run(page, base, token, "paint.ipynb")
+            page.wait_for_function("() => document.querySelector('.facelib-live').dataset.painting === 'on'",
+                                   timeout=60_000)
+            page.wait_for_function("() => Number(document.querySelector('.facelib-live').dataset.painted) >= 5",
+                                   timeout=300_000)
+            seen = _watch(page, {("open", "Ariel Sharon")}, 300,
+                          {("open", "Ariel Sharon"): build / "browser-live-painting.png"})
+            assert ("open", "Ariel Sharon") in {(s["door"], s["label"]) for s in seen}, json.dumps(seen[-3:])
+            # the canvas shows the painted frames: sepia makes red exceed blue everywhere
+            assert page.evaluate(CANVAS_TONE) > 20
+            before = page.evaluate("() => Number(document.querySelector('.facelib-live').dataset.painted)")
+            page.wait_for_timeout(4000)
+            after = page.evaluate("() => Number(document.querySelector('.facelib-live').dataset.painted)")
+            assert after > before, "no painted frame came back in 4 s"
+            page.locator(".facelib-live .fl-painting").click()            # the switch turns it off again
+            page.wait_for_function("() => document.querySelector('.facelib-live').dataset.painting === 'off'",
+                                   timeout=30_000)
         finally:
             browser.close()
