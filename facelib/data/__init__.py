@@ -35,6 +35,7 @@ from facelib.data.images import (
     describe,
     read_image,
     save_image,
+    temp_owner,
     to_rgb_uint8,
 )
 from facelib.data.lfw import LFWPairs, PairSet, lfw_pairs
@@ -55,5 +56,5 @@ __all__ = [
     "extract_once",
     "lfw_pairs", "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti", "npz_arrays",
     "pair_dataset", "pair_indices", "pk_batch_indices", "pk_dataset", "random_flip_shift", "read_image", "save_image",
-    "split_by_identity", "to_rgb_uint8", "triplet_dataset", "triplet_indices",
+    "split_by_identity", "temp_owner", "to_rgb_uint8", "triplet_dataset", "triplet_indices",
 ]
