@@ -16,26 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile import one_line, toy_encode
 from PIL import Image
 
 from facelib import cli
-from facelib.data import to_rgb_uint8
 from facelib.faces import FaceDatabase
 
 RED, BLUE, GREEN = (200, 40, 40), (40, 40, 200), (40, 200, 40)
-
-
-def toy_encode(self, images, *, progress=None):
-    """Unit-norm (m, 128) rows from each photo's mean colour (through the real image reader)."""
-    if not isinstance(images, (list, tuple)):
-        images = [images]
-    rows = []
-    for im in images:
-        v = np.zeros(128)
-        v[:3] = to_rgb_uint8(im).reshape(-1, 3).mean(0) / 255.0
-        v[3] = 0.3
-        rows.append(v / np.linalg.norm(v))
-    return np.asarray(rows, np.float32)
 
 
 @pytest.fixture(autouse=True)
@@ -60,15 +47,6 @@ def house(tmp_path):
                      photo(tmp_path, "ann2.png", RED, 2)]) == 0
     assert cli.main(["enroll", str(db), "Bob", photo(tmp_path, "bob1.png", BLUE, 3)]) == 0
     return db
-
-
-def one_error_line(err: str, *needles: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in lines[0], f"{n!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def strict_json(text: str):
@@ -118,7 +96,7 @@ def test_unexpected_error_in_verify_exits_2_not_rejected(house, tmp_path, monkey
     monkeypatch.setattr(FaceDatabase, "encode", boom)
     img = photo(tmp_path, "q.png", RED)
     assert cli.main(["verify", str(house), "Ann", img]) == 2
-    one_error_line(capsys.readouterr().err, "facelib verify: error:", "RuntimeError", "the encoder broke")
+    one_line(capsys.readouterr().err, "facelib verify: error:", "RuntimeError", "the encoder broke")
     assert cli.main(["verify", "--debug", str(house), "Ann", img]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and "the encoder broke" in err
@@ -131,14 +109,14 @@ def test_out_of_memory_exits_2_with_one_line(house, tmp_path, monkeypatch, capsy
         raise error
     monkeypatch.setattr(FaceDatabase, "encode", oom)
     assert cli.main(["identify", str(house), photo(tmp_path, "q.png", RED)]) == 2
-    one_error_line(capsys.readouterr().err, "out of memory", "q.png")
+    one_line(capsys.readouterr().err, "out of memory", "q.png")
 
 
 def test_a_directory_as_image_says_so(house, tmp_path, capsys):
     folder = tmp_path / "holiday"
     folder.mkdir()
     assert cli.main(["verify", str(house), "Ann", str(folder)]) == 2
-    one_error_line(capsys.readouterr().err, f"'{folder}'", "is a directory")
+    one_line(capsys.readouterr().err, f"'{folder}'", "is a directory")
 
 
 def test_a_directory_as_database_says_so(tmp_path, capsys):
@@ -147,7 +125,7 @@ def test_a_directory_as_database_says_so(tmp_path, capsys):
     img = photo(tmp_path, "a.png", RED)
     for argv in (["enroll", str(folder), "Ann", img], ["identify", str(folder), img]):
         assert cli.main(argv) == 2
-        one_error_line(capsys.readouterr().err, f"'{folder}'", "is a directory")
+        one_line(capsys.readouterr().err, f"'{folder}'", "is a directory")
 
 
 def _png_header_only(path: Path, width: int, height: int) -> str:
@@ -162,7 +140,7 @@ def _png_header_only(path: Path, width: int, height: int) -> str:
 def test_decompression_bomb_exits_2_naming_the_file(house, tmp_path, capsys):
     bomb = _png_header_only(tmp_path / "bomb.png", 20000, 20000)
     assert cli.main(["verify", str(house), "Ann", bomb]) == 2
-    one_error_line(capsys.readouterr().err, "bomb.png", "20000x20000")
+    one_line(capsys.readouterr().err, "bomb.png", "20000x20000")
 
 
 def test_database_under_a_file_exits_2(tmp_path, capsys):
@@ -170,7 +148,7 @@ def test_database_under_a_file_exits_2(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     db = tmp_path / "notes.txt" / "house.db"
     assert cli.main(["enroll", str(db), "Ann", photo(tmp_path, "a.png", RED)]) == 2
-    one_error_line(capsys.readouterr().err, "notes.txt' is a file, not a directory")
+    one_line(capsys.readouterr().err, "notes.txt' is a file, not a directory")
 
 
 # ----------------------------------------------------------------------------- identify, one photo at a time
@@ -182,7 +160,7 @@ def test_identify_reports_every_photo_and_exits_2_if_one_failed(house, tmp_path,
     assert cli.main(["identify", str(house), good, bad, other]) == 2
     cap = capsys.readouterr()
     assert f"{good}: Ann" in cap.out and f"{other}: Bob" in cap.out
-    one_error_line(cap.err, "missing.jpg", "does not exist")
+    one_line(cap.err, "missing.jpg", "does not exist")
     assert cli.main(["identify", str(house), good, bad, other, "--json"]) == 2
     rows = strict_json(capsys.readouterr().out)
     assert [r["image"] for r in rows] == [good, bad, other]
@@ -200,7 +178,7 @@ def test_json_is_valid_even_when_the_encoder_returns_nan(house, tmp_path, monkey
     assert cli.main(["verify", str(house), "Ann", img, "--json"]) == 2
     cap = capsys.readouterr()
     assert cap.out == "" or strict_json(cap.out)
-    one_error_line(cap.err, "NaN or infinity", "q.png")
+    one_line(cap.err, "NaN or infinity", "q.png")
 
 
 # ----------------------------------------------------------------------------- --threshold
