@@ -13,10 +13,20 @@ import importlib
 import pkgutil
 from typing import Any
 
-from facelib.checks.core import GRADIENT_HINT, NOT_ATTEMPTED, Case, CheckFailed, Verdict, compare, gradient_case, report
+from facelib.checks.core import (
+    GRADIENT_HINT,
+    NOT_ATTEMPTED,
+    Case,
+    CheckFailed,
+    Verdict,
+    compare,
+    graded,
+    gradient_case,
+    report,
+)
 
 __all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
-           "report"]
+           "graded", "report"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,11 +5,15 @@
   and check that a gradient reaches the inputs (a NumPy answer that could never train fails, with
   :data:`GRADIENT_HINT` as the reason);
 - :func:`report` run the cases, print ✓/✗ lines and a verdict; an untouched stub
-  (``raise NotImplementedError``) prints :data:`NOT_ATTEMPTED` and is never a pass.
+  (``raise NotImplementedError``) prints :data:`NOT_ATTEMPTED` and is never a pass;
+- :func:`graded` a check as an autograder test (nbgrader): raises :class:`CheckFailed` whose message
+  is the check's whole report unless the check passes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Verdict", "compare", "gradient_case",
-           "report"]
+           "graded", "report"]
 
 #: The reason given when no gradient can flow through the student's function.
 GRADIENT_HINT = "use TensorFlow ops so the gradient can flow"
@@ -197,3 +201,27 @@ def report(name: str, cases: Sequence[Case] | Callable[[], Sequence[Case]], *, r
         return Verdict(False)
     print(f"{name}: all {len(cases)} checks passed.")
     return Verdict(True)
+
+
+def graded(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Verdict:
+    """Run ``check(*args, **kwargs)`` as an autograder test: pass, or raise with the check's own report.
+
+    A check prints its report and returns a falsy :class:`Verdict` for an untouched stub (no error),
+    or raises :class:`CheckFailed` with a one-line summary. A grader that looks only for errors would
+    pass the stub, and one that only asserts would show a bare ``AssertionError``; here any failure
+    raises :class:`CheckFailed` whose message is everything the check printed (each ✗ line with what
+    was expected and what came back, or "not attempted yet"), so the grader's feedback shows it.
+    """
+    buffer = io.StringIO()
+    failure: BaseException | None = None
+    with contextlib.redirect_stdout(buffer):
+        try:
+            verdict = check(*args, **kwargs)
+        except CheckFailed as exc:
+            verdict, failure = Verdict(False), exc
+    text = buffer.getvalue().rstrip()
+    if not verdict:
+        name = getattr(check, "__name__", "the check")
+        raise CheckFailed(f"{name} did not pass:\n{text or failure or 'no report'}") from None
+    print(text)
+    return verdict

@@ -7,6 +7,7 @@
     facelib identify DB IMG...            who is it? (nearest enrolled person or unknown)
     facelib verify DB NAME IMG            is this NAME? exit 0 accepted, 1 rejected
     facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
+    facelib assignments build [--out DIR] the lessons' exercises as an nbgrader course
 
 Exit codes: 0 success/accepted, 1 rejected (verify), 2 error: one line on stderr naming the file
 and what is wrong (``--debug`` adds the traceback). ``identify`` reports every photo (its result or
@@ -28,6 +29,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from facelib.cli.assignments import add_assignments
 from facelib.cli.commands import (
     _cmd_classroom,
     _cmd_doctor,
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         return _add(*a, parents=[common], **k)
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
-    for add in (_add_fetch, _add_doctor, _add_stylize, _add_enroll, _add_identify, _add_verify, _add_classroom):
+    for add in (_add_fetch, _add_doctor, _add_stylize, _add_enroll, _add_identify, _add_verify, _add_classroom,
+                add_assignments):
         add(sub)
     return p
 
