@@ -281,6 +281,12 @@ c.CourseDirectory.course_id = "facelib"
 c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError"}}
 # TensorFlow cells exceed nbgrader's 30 s default; {timeout} s is far above the slowest graded cell.
 c.Execute.timeout = {timeout}
+# Grading kernels print short tracebacks (the check's message, no source lines around the failing one,
+# which would show hidden tests), and the feedback pages drop the hidden tests' source.
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"]
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
 '''
 
 

@@ -192,6 +192,14 @@ def test_feedback_html_shows_each_failed_checks_message(course):
             assert "✗" in text and ("expected" in text or "your function raised" in text), f"{page}: {text[-800:]}"
         page = course / "feedback" / "untouched" / path.stem / f"{path.stem}.html"
         assert "not attempted yet" in html.unescape(page.read_text())
+        # the hidden tests stay hidden: not in the cells' source, not in tracebacks (grading kernels: xmode Minimal)
+        hidden = nbformat.read(path, as_version=4).metadata["facelib"].get("hidden_tests", {}).values()
+        released = (course / "release" / path.stem / path.name).read_text()
+        lines = {x.strip() for code in hidden for x in code.splitlines() if x.strip() and x.strip() not in released}
+        for student in ("mistakes", "untouched"):
+            page = course / "feedback" / student / path.stem / f"{path.stem}.html"
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            assert assignments.BEGIN_HIDDEN not in text and not [x for x in lines if x in text], (student, path.stem)
 
 
 def test_validate_invert_passes_on_the_release(course):

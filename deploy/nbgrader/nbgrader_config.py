@@ -18,3 +18,10 @@ c.ExchangeFactory.submit = "facelib.exchange.PrivateSubmit"
 # (the slowest graded cell takes seconds; nbgrader's default timeout, 30 s, is too short on a busy hub).
 c.ClearSolutions.code_stub = {"python": "raise NotImplementedError"}
 c.Execute.timeout = 300
+# Grading kernels print short tracebacks (the check's message, no source lines that would show hidden
+# tests), and the feedback pages drop the hidden tests' source.
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"]
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

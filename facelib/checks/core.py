@@ -212,7 +212,6 @@ def graded(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Verdict:
     raises :class:`CheckFailed` whose message is everything the check printed (each ✗ line with what
     was expected and what came back, or "not attempted yet"), so the grader's feedback shows it.
     """
-    __tracebackhide__ = True  # IPython and pytest show the check's message, not this frame
     buffer = io.StringIO()
     failure: BaseException | None = None
     with contextlib.redirect_stdout(buffer):
