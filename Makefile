@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make lab    create .venv, install, fetch weights/data, open JupyterLab
 #   make test   create .venv if needed, run lint (ruff + mypy), the unit tests and nbval on every notebook
-# Other targets: make fetch | lint | unit | nbval | demo | bench | browser-test | hub-test | clean
+# Other targets: make fetch | lint | unit | nbval | demo | assignments | bench | browser-test | hub-test | clean
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -24,7 +24,7 @@ JOBS   ?= auto
 xdist   = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses=4 --dist $(1))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: lab test lint unit nbval fetch demo bench browser-test hub-test clean venv
+.PHONY: lab test lint unit nbval fetch demo assignments bench browser-test hub-test clean venv
 
 venv: $(LAB)
 
@@ -69,6 +69,11 @@ nbval: $(STAMP)
 # Every lesson executed headless in full mode into build/html (a teacher's evening-before check).
 demo: fetch
 	$(BIN)/facelib classroom --out build/html
+
+# The lessons' exercises as an nbgrader course (README, "For teachers"): build/assignments/ holds
+# nbgrader_config.py, source/ (solutions between nbgrader's markers, graded test cells) and release/.
+assignments: $(STAMP)
+	$(BIN)/facelib assignments build --out build/assignments
 
 # Every bench/*.py, one table in build/bench.md.
 bench: fetch

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "facelib"
 SUB_PACKAGES = {"data", "faces", "style", "conv", "live", "models", "checks"}
 PLUMBING = {"__init__", "_quiet", "_moved", "config", "device", "registry", "assets", "progress", "widgets", "cli",
-            "classroom"}
+            "classroom",
+            "assignments", "exchange"}
 
 #: The floors of the house, lowest first: a room may import only from rooms on a lower floor (and from itself).
 #: Plumbing modules are rooms of their own.
@@ -39,7 +40,7 @@ FLOORS = {
     "faces": 5,
     "style": 6, "conv": 6,
     "live": 7, "checks": 7,
-    "classroom": 8,
+    "classroom": 8, "assignments": 8, "exchange": 8,
     "cli": 9,
 }
 

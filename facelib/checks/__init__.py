@@ -25,13 +25,14 @@ from facelib.checks.core import (
     StudentAnswerError,
     Verdict,
     compare,
+    graded,
     gradient_case,
     report,
 )
 from facelib.checks.questions import Question, answer, question, questions, quiz
 
 __all__ = ["CHECK_TIMEOUT_S", "GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "Question", "StudentAnswerError",
-           "Verdict", "answer", "compare", "gradient_case", "question", "questions", "quiz", "report"]
+           "Verdict", "answer", "compare", "graded", "gradient_case", "question", "questions", "quiz", "report"]
 
 
 def __getattr__(name: str) -> Any:

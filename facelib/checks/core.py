@@ -5,13 +5,17 @@
   and check that a gradient reaches the inputs (a NumPy answer that could never train fails, with
   :data:`GRADIENT_HINT` as the reason);
 - :func:`report` run the cases, print ✓/✗ lines and a verdict; an untouched stub
-  (``raise NotImplementedError``) prints :data:`NOT_ATTEMPTED` and is never a pass.
+  (``raise NotImplementedError``) prints :data:`NOT_ATTEMPTED` and is never a pass;
+- :func:`graded` a check as an autograder test (nbgrader): raises :class:`CheckFailed` whose message
+  is the check's whole report unless the check passes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["CHECK_TIMEOUT_S", "GRADIENT_HINT", "NOT_ATTEMPTED", "Case", "CheckFailed", "StudentAnswerError",
-           "Verdict", "compare", "gradient_case", "report"]
+           "Verdict", "compare", "graded", "gradient_case", "report"]
 
 #: Seconds a check waits for the student's code (all its cases together) before reporting it as too slow.
 CHECK_TIMEOUT_S = 300.0
@@ -356,3 +360,27 @@ def _run_guarded(cases: Callable[[], Sequence[Case]], timeout: float | None) -> 
     if status == "error":
         raise value
     return value
+
+
+def graded(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Verdict:
+    """Run ``check(*args, **kwargs)`` as an autograder test: pass, or raise with the check's own report.
+
+    A check prints its report and returns a falsy :class:`Verdict` for an untouched stub (no error),
+    or raises :class:`CheckFailed` with a one-line summary. A grader that looks only for errors would
+    pass the stub, and one that only asserts would show a bare ``AssertionError``; here any failure
+    raises :class:`CheckFailed` whose message is everything the check printed (each ✗ line with what
+    was expected and what came back, or "not attempted yet"), so the grader's feedback shows it.
+    """
+    buffer = io.StringIO()
+    failure: BaseException | None = None
+    with contextlib.redirect_stdout(buffer):
+        try:
+            verdict = check(*args, **kwargs)
+        except CheckFailed as exc:
+            verdict, failure = Verdict(False), exc
+    text = buffer.getvalue().rstrip()
+    if not verdict:
+        name = getattr(check, "__name__", "the check")
+        raise CheckFailed(f"{name} did not pass:\n{text or failure or 'no report'}") from None
+    print(text)
+    return verdict

@@ -10,6 +10,7 @@
     facelib identify DB IMG...            who is it? (nearest enrolled person or unknown)
     facelib verify DB NAME IMG            is this NAME? exit 0 accepted, 1 rejected
     facelib classroom [NOTEBOOK...]       run every lesson headless into build/html
+    facelib assignments build [--out DIR] the lessons' exercises as an nbgrader course
 
 Exit codes: 0 success/accepted, 1 rejected (verify), 2 error: one line on stderr naming the file
 and what is wrong (``--debug`` adds the traceback), 130 interrupted (Ctrl-C; one line). ``identify``
@@ -31,6 +32,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from facelib.cli.assignments import add_assignments
 from facelib.cli.commands import (
     _cmd_classroom,
     _cmd_doctor,
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
     for add in (_add_fetch, _add_doctor, _add_stylize, add_paint, _add_enroll, _add_identify, _add_verify,
-                _add_classroom):
+                _add_classroom, add_assignments):
         add(sub)
     return p
 
