@@ -39,6 +39,7 @@ from conftest import REPO
 
 from facelib import assignments
 from facelib.checks import CheckFailed, Verdict, graded
+from facelib.checks.verification import GIVEN_BY_THE_CHECK
 
 EACH_MISTAKE = os.environ.get("FACELIB_EACH_MISTAKE") == "1"
 
@@ -166,9 +167,14 @@ def test_a_typical_wrong_answer_loses_exactly_its_points(course, path, exercise)
     # no other exercise's cells (its answer, its test) read this one's function: the mistake costs nothing else
     source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
     mine = {exercise.grade_id, target}
-    others = "\n".join(c.source for c in source.cells if c.cell_type == "code" and c.metadata["nbgrader"]["grade_id"]
-                       not in mine and (c.metadata["nbgrader"]["solution"] or c.metadata["nbgrader"]["grade"]))
-    used = {node.id for node in ast.walk(ast.parse(others or "pass")) if isinstance(node, ast.Name)}
+    # (a check that gives the student's function the course's version of a name, GIVEN_BY_THE_CHECK, does not read
+    # the student's: check_verify grades verify with the course's img_to_encoding)
+    cells = [c for c in source.cells if c.cell_type == "code" and c.metadata["nbgrader"]["grade_id"] not in mine
+             and (c.metadata["nbgrader"]["solution"] or c.metadata["nbgrader"]["grade"])]
+    given = {c.metadata["nbgrader"]["grade_id"]: set(GIVEN_BY_THE_CHECK.get(ex.check, ())) for ex in _exercises(path)
+             for c in cells if c.metadata["nbgrader"]["grade_id"] in (ex.grade_id, f"test_{ex.grade_id}")}
+    used = {node.id for c in cells for node in ast.walk(ast.parse(c.source))
+            if isinstance(node, ast.Name) and node.id not in given.get(c.metadata["nbgrader"]["grade_id"], set())}
     assert not used & set(exercise.names), (f"{name}: other exercises' cells use {sorted(used & set(exercise.names))}: "
                                             f"a mistake in {exercise.grade_id} would cost their points too")
     if EACH_MISTAKE:

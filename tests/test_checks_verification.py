@@ -144,3 +144,39 @@ def test_img_to_encoding_without_the_resize_fails(capsys):
 
 def test_img_to_encoding_stub_is_not_attempted(capsys):
     assert_waits_for_the_stub(checks.check_img_to_encoding, capsys)
+
+
+_NOTEBOOK = '''
+def img_to_encoding(image_path, model):          # a student's mistake: no division by the length
+    import keras
+    img = np.array(keras.utils.load_img(image_path, target_size=(160, 160))) / 255.0
+    return model.predict_on_batch(img[None])
+
+def verify(image, identity, database, model):
+    dist = np.linalg.norm(img_to_encoding(image, model) - database[identity])
+    return dist, bool(dist <= 0.7)
+
+def who_is_it(image, database, model):
+    encoding = img_to_encoding(image, model)
+    min_dist, identity = min((float(np.linalg.norm(encoding - e)), n) for n, e in database.items())
+    return min_dist, (identity if min_dist <= 0.7 else None)
+'''
+
+
+def test_verify_and_who_is_it_are_graded_without_the_students_img_to_encoding(capsys):
+    """A notebook whose img_to_encoding is wrong: check_img_to_encoding fails it, and check_verify and
+    check_who_is_it still pass its right verify and who_is_it (each check grades its own exercise, so a
+    grader takes one exercise's points for one mistake); the student's function is back afterwards."""
+    notebook: dict = {"np": np}
+    exec(_NOTEBOOK, notebook)  # the test's own text, as a notebook's namespace
+    own = notebook["img_to_encoding"]
+    with pytest.raises(CheckFailed):
+        checks.check_img_to_encoding(own)
+    assert checks.check_verify(notebook["verify"])
+    assert checks.check_who_is_it(notebook["who_is_it"])
+    assert notebook["img_to_encoding"] is own
+    assert checks.GIVEN_BY_THE_CHECK == {"check_verify": ("img_to_encoding",), "check_who_is_it": ("img_to_encoding",)}
+
+
+def test_the_course_img_to_encoding_passes_its_own_check(capsys):
+    assert checks.check_img_to_encoding(checks.course_img_to_encoding)

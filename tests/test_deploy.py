@@ -166,3 +166,25 @@ def test_every_hub_setting_the_docs_and_scripts_use_is_read_by_the_hub_config() 
         used = {u for u in used if not u.startswith("ENV")}   # FACELIB_HUB_ENV_X: the students' X
         assert used <= read, f"{source.name} sets {sorted(used - read)}, which jupyterhub_config.py never reads"
     assert "configurable-http-proxy@$CHP_VERSION" in install.read_text()
+
+
+def test_the_one_server_hub_gives_students_the_nbgrader_exchange_and_the_teacher_their_group() -> None:
+    """deploy/one-server and deploy/nbgrader agree: the exchange the students' units may write is the one
+    nbgrader_config.py reads, and the admin's unit runs as the admin's Unix user (a dynamic user could not
+    be in facelib-teachers, the group PrivateSubmit lets read); install.sh makes both."""
+    from types import SimpleNamespace
+
+    c = _load_hub_config({"FACELIB_HUB_EXCHANGE": "/srv/x"})
+    assert c.SystemdSpawner.readwrite_paths == ["/srv/x"] and c.Spawner.environment["NBGRADER_EXCHANGE"] == "/srv/x"
+    assert _load_hub_config({}).Spawner.environment["NBGRADER_EXCHANGE"] == "/srv/nbgrader/exchange"
+    systemd = type("SystemdSpawner", (), {})
+    for admin, dynamic in ((True, False), (False, True)):
+        spawner = systemd()
+        spawner.user, spawner.dynamic_users = SimpleNamespace(admin=admin, name="x"), True
+        c.Spawner.pre_spawn_hook(spawner)
+        assert spawner.dynamic_users is dynamic
+    install = (DEPLOY / "one-server" / "install.sh").read_text()
+    assert "install -d -m 1777 /srv/nbgrader/exchange" in install and "usermod -aG facelib-teachers" in install
+    assert "deploy/nbgrader/nbgrader_config.py\" /etc/jupyter/nbgrader_config.py" in install
+    settings = (DEPLOY / "nbgrader" / "nbgrader_config.py").read_text()
+    assert 'os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")' in settings

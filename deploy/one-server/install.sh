@@ -11,6 +11,8 @@
 #   /opt/facelib-hub/node        configurable-http-proxy from npm (Node from the distribution)
 #   /opt/facelib-assets          the shared, read-only asset store (facelib fetch --all --to)
 #   /opt/facelib-hub/state       the hub's database and cookie secret (root only)
+#   /srv/nbgrader/exchange       nbgrader's exchange; /etc/jupyter/nbgrader_config.py its shared settings;
+#                                the Unix user $ADMIN in group facelib-teachers (deploy/nbgrader/README.md)
 #   jupyterhub.service           systemd unit running deploy/one-server/jupyterhub_config.py on 127.0.0.1:8000
 # Re-running it updates everything in place. HTTPS in front: README, "For teachers -> a class on a server".
 set -euo pipefail
@@ -38,6 +40,13 @@ npm install --silent --no-audit --no-fund --prefix "$HUB/node" "configurable-htt
 "$HUB/venv/bin/facelib" fetch --all --to "$ASSETS"   # read in place by every student, never copied
 
 install -d -m 700 "$HUB/state"
+# nbgrader: the teacher collects as a Unix user of the teachers' group; students write into the exchange
+groupadd -f facelib-teachers
+id -u "$ADMIN" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$ADMIN"
+usermod -aG facelib-teachers "$ADMIN"
+install -d -m 1777 /srv/nbgrader/exchange
+install -d -m 755 /etc/jupyter
+install -m 644 "$SRC/deploy/nbgrader/nbgrader_config.py" /etc/jupyter/nbgrader_config.py
 install -m 644 "$SRC/deploy/one-server/jupyterhub_config.py" "$HUB/jupyterhub_config.py"
 cat > /etc/systemd/system/jupyterhub.service <<EOF
 [Unit]

@@ -10,6 +10,9 @@ systemd (``jupyterhub -f ...``, as root). What it sets up, the way The Littlest 
   student their memory against that limit in JupyterLab's status bar;
 - an idle server is stopped after an hour (jupyterhub-idle-culler); its files stay;
 - the lessons are handed out and updated with an nbgitpuller link (README: "a class on a server");
+- assignments go through nbgrader's exchange (``/srv/nbgrader/exchange``, deploy/nbgrader/README.md): a
+  student can submit but cannot read a classmate's submission; the teacher's server runs as the teacher's
+  own Unix user, in the ``facelib-teachers`` group that may collect;
 - the weights and data are read from one shared, read-only store (``FACELIB_ASSETS``, installed once by
   ``facelib fetch --all --to /opt/facelib-assets``): nothing is copied per student.
 
@@ -45,6 +48,7 @@ CPU_LIMIT = float(env("CPU_LIMIT", "2"))                 # cores per student
 THREADS = env("THREADS", str(max(1, int(CPU_LIMIT))))    # TensorFlow's intra-op pool per student
 CULL_TIMEOUT = int(env("CULL_TIMEOUT", "3600"))          # seconds idle before a server is stopped
 CULL_EVERY = int(env("CULL_EVERY", str(max(5, CULL_TIMEOUT // 6))))
+EXCHANGE = env("EXCHANGE", "/srv/nbgrader/exchange")     # nbgrader's exchange (deploy/nbgrader/README.md)
 
 # --- the hub and its proxy ----------------------------------------------------------------------------
 # Students reach the hub through HTTPS (lesson 10's camera needs a secure context): either a reverse proxy
@@ -86,6 +90,7 @@ c.Spawner.environment = {
     "FACELIB_ASSETS": ASSETS,                     # weights and data read in place
     "FACELIB_HOME": lambda spawner: f"{_student_home(spawner)}/.cache/facelib",  # the student's own caches
     "FACELIB_THREADS": THREADS,
+    "NBGRADER_EXCHANGE": EXCHANGE,                # read by /etc/jupyter/nbgrader_config.py
     "OMP_NUM_THREADS": THREADS,
     "FACELIB_OFFLINE": env("OFFLINE", "1"),       # everything is in the store: no download per student
     "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -100,7 +105,7 @@ def _student_home(spawner) -> str:
     """The student's home as their spawner makes it."""
     import pwd
 
-    if spawner.__class__.__name__ == "SystemdSpawner":
+    if spawner.__class__.__name__ == "SystemdSpawner" and spawner.dynamic_users:
         return f"/var/lib/private/{spawner.user.name}"
     return pwd.getpwnam(spawner.user.name).pw_dir
 
@@ -113,6 +118,17 @@ c.SystemdSpawner.isolate_tmp = True
 c.SystemdSpawner.isolate_devices = True
 c.SystemdSpawner.disable_user_sudo = True
 c.SystemdSpawner.readonly_paths = [ASSETS]
+c.SystemdSpawner.readwrite_paths = [EXCHANGE]
+
+
+def _teacher_as_their_unix_user(spawner) -> None:
+    """The teachers (the hub's admins) run as their own Unix users, members of ``facelib-teachers``: the one
+    group that may read the students' submissions in the exchange (a dynamic user is in no group)."""
+    if spawner.__class__.__name__ == "SystemdSpawner" and spawner.user.admin:
+        spawner.dynamic_users = False
+
+
+c.Spawner.pre_spawn_hook = _teacher_as_their_unix_user
 
 # --- stop idle servers --------------------------------------------------------------------------------
 c.JupyterHub.load_roles = [{

@@ -12,8 +12,9 @@ itself is checked on photos of other sizes with an encoder that sees where the p
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,12 @@ from facelib.checks.core import Case, Verdict, compare, report
 from facelib.faces.evaluation import accepts
 from facelib.models.facenet_input import COURSE_THRESHOLD
 
-__all__ = ["check_img_to_encoding", "check_verify", "check_who_is_it", "colour_encoder"]
+__all__ = ["GIVEN_BY_THE_CHECK", "check_img_to_encoding", "check_verify", "check_who_is_it", "colour_encoder",
+           "course_img_to_encoding"]
+
+#: The names a check gives the student's function while it runs (the course's own version): each check
+#: grades its own exercise, so a wrong ``img_to_encoding`` fails ``check_img_to_encoding`` alone.
+GIVEN_BY_THE_CHECK = {"check_verify": ("img_to_encoding",), "check_who_is_it": ("img_to_encoding",)}
 
 _SEED = 5
 #: Plain colours (RGB 0–255) standing in for people's photos.
@@ -93,6 +99,38 @@ def _database(people: tuple[str, ...] = ("younes", "kian", "bertrand")) -> dict[
     return {n: planted[n] if n in planted else _ref_encoding(n).astype(np.float32) for n in people}
 
 
+def course_img_to_encoding(image_path: str, model) -> np.ndarray:
+    """The course's ``img_to_encoding``: the photo at ``image_path`` read as RGB, resized to 160×160
+    (nearest neighbour, as Keras' ``load_img`` does), ``/ 255``, encoded as a batch of one and divided by
+    its length: ``(1, 128)``."""
+    from PIL import Image
+
+    with Image.open(image_path) as im:
+        x = np.asarray(im.convert("RGB").resize((160, 160), Image.Resampling.NEAREST), np.float32) / 255.0
+    e = np.asarray(model.predict_on_batch(x[None]))
+    return e / np.linalg.norm(e)
+
+
+@contextlib.contextmanager
+def _course_encoding_for(fn: Callable) -> Iterator[None]:
+    """While the check runs, ``img_to_encoding`` in the module of the student's ``fn`` is the course's
+    (:func:`course_img_to_encoding`); the student's own is put back afterwards."""
+    scope = getattr(fn, "__globals__", None)
+    if scope is None or str(scope.get("__name__", "")).startswith("facelib"):
+        yield
+        return
+    missing = object()
+    own = scope.get("img_to_encoding", missing)
+    scope["img_to_encoding"] = course_img_to_encoding
+    try:
+        yield
+    finally:
+        if own is missing:
+            scope.pop("img_to_encoding", None)
+        else:
+            scope["img_to_encoding"] = own
+
+
 def _distance(who: str, enrolled: np.ndarray) -> float:
     return float(np.linalg.norm(_ref_encoding(who) - enrolled.astype(np.float64)))
 
@@ -154,7 +192,8 @@ def check_verify(verify: Callable) -> Verdict:
     """Check ``verify(image_path, identity, database, model) -> (dist, door_open)`` (door open iff dist ≤ 0.7).
 
     Distances on both sides of 0.7 (0.69 open; 0.72, 0.78, 0.95 shut) pin the course's τ: a τ of 1.0
-    or a squared distance fails.
+    or a squared distance fails. While it runs, ``img_to_encoding`` is the course's (see
+    :data:`GIVEN_BY_THE_CHECK`): this check grades ``verify`` alone.
     """
     claims = (("younes at the door", "younes"), ("kian in disguise", "kian"), ("stranger", "bertrand"),
               *(("a visitor", name) for name in _PLANTED))
@@ -177,14 +216,16 @@ def check_verify(verify: Callable) -> Verdict:
         with tempfile.TemporaryDirectory() as folder:
             return [c for who, claim in claims for c in one(who, claim, db, model, folder)]
 
-    return report("check_verify", cases)
+    with _course_encoding_for(verify):
+        return report("check_verify", cases)
 
 
 def check_who_is_it(who_is_it: Callable) -> Verdict:
     """Check ``who_is_it(image_path, database, model) -> (min_dist, identity or None)`` (identity iff min_dist ≤ 0.7).
 
     Besides the colour residents, houses whose nearest resident is at 0.69 (a name) or at 0.72 and
-    0.95 (None) pin the course's τ.
+    0.95 (None) pin the course's τ. While it runs, ``img_to_encoding`` is the course's (see
+    :data:`GIVEN_BY_THE_CHECK`): this check grades ``who_is_it`` alone.
     """
     houses = (("younes at the door", ("younes", "kian")), ("kian in disguise", ("younes", "kian")),
               ("bertrand", ("younes", "kian")),  # bertrand is not a resident here
@@ -209,4 +250,5 @@ def check_who_is_it(who_is_it: Callable) -> Verdict:
         with tempfile.TemporaryDirectory() as folder:
             return [c for who, residents in houses for c in one(who, residents, model, folder)]
 
-    return report("check_who_is_it", cases)
+    with _course_encoding_for(who_is_it):
+        return report("check_who_is_it", cases)
