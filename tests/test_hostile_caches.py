@@ -1,5 +1,6 @@
 """Hostile inputs, part 4 (issue 28): caches hold derived data, so they are checked on reading and recomputed
-on any doubt; the extracted ImageNet sample is checked against what was extracted.
+on any doubt; each entry is sealed with the user's key, so another photo's valid entry (swapped rows, a copied
+file, another user's cache) is recomputed too; the extracted ImageNet sample is checked against what was extracted.
 
 MTCNN is replaced by a stand-in (``detect.main_faces`` patched to return known keypoints) and the network by
 a toy ``embed``, so what these probes exercise is the cache, not the models.
@@ -263,6 +264,7 @@ def test_a_damaged_key_file_is_replaced(tmp_home):
     (tmp_home / "cache.key").write_bytes(b"short")
     key = cache_seal.secret_key()
     assert len(key) == 32 and (tmp_home / "cache.key").read_bytes() == key
+    assert (tmp_home / "cache.key").stat().st_mode & 0o777 == 0o600
     assert cache_seal.secret_key() == key
 
 

@@ -86,10 +86,12 @@ def _replace(path: Path) -> None:
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.facelib-{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
-        os.write(fd, secrets.token_bytes(KEY_BYTES))
-        os.fsync(fd)
-        os.close(fd)
-        os.replace(tmp, path)
+        try:
+            os.write(fd, secrets.token_bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)  # mkstemp made it 0600
     except BaseException:
         os.unlink(tmp)
         raise
