@@ -8,7 +8,7 @@ from lfw_faces import lfw_labels, lfw_paths
 from PIL import Image
 
 from facelib import faces
-from facelib.faces import encoder_cache, encoders
+from facelib.faces import cache_seal, encoder_cache, encoders
 
 
 def _photos(per_person: int = 2) -> tuple[list, np.ndarray]:
@@ -212,9 +212,12 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
     for f in files:
         f.parent.mkdir(parents=True, exist_ok=True)
     planted = [[float(v), float(v)] for v in range(5)]
-    # files of the earlier format (no policy, made at 0.9 without fallback): a face, and a miss
-    files[0].write_text(json.dumps({"keypoints": planted, "confidence": 0.95}))
-    files[1].write_text(json.dumps({"keypoints": None, "confidence": 0.0}))
+    # files made at 0.9 without fallback (sealed with this user's key, as facelib writes them): a face, and a miss
+    seal = cache_seal.secret_key()
+    encoder_cache._store_cached(files[0], encoder_cache.Detection(np.array(planted), 0.95), [0.9, None],
+                                rgbs[0].shape, seal=seal, key=keys[0])
+    encoder_cache._store_cached(files[1], encoder_cache.Detection(None, 0.0), [0.9, None], rgbs[1].shape,
+                                seal=seal, key=keys[1])
     got = encoder_cache.detect_photos(rgbs, keys=keys)
     np.testing.assert_array_equal(got[0].keypoints, planted)  # reused as it is
     assert got[1].keypoints is not None and got[1].confidence > 0.9  # detected again

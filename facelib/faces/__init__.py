@@ -12,7 +12,8 @@
   from the enrolled photos alone in :mod:`~facelib.faces.calibration` (05, 10);
 - :mod:`~facelib.faces.encoders`: the state-of-the-art encoders behind one API,
   ``faces.encoders.load("facenet" | "dlib" | "facenet+dlib")``, each with its own pipeline and τ;
-  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``);
+  what they keep between runs in :mod:`~facelib.faces.encoder_cache` (05, ``bench/lfw.py``), each entry
+  sealed with a key of the user's own by :mod:`~facelib.faces.cache_seal`;
 - :mod:`~facelib.faces.explain`: why did it match? occlusion sensitivity of ``d(A, B)``, saliency and
   Grad-CAM (05, going further).
 
@@ -23,7 +24,7 @@
 
 from __future__ import annotations
 
-from facelib.faces import encoder_cache, encoders
+from facelib.faces import cache_seal, encoder_cache, encoders
 from facelib.faces.calibration import (
     EnrolmentCalibration,
     calibrate_from_enrolment,
@@ -117,7 +118,8 @@ __all__ = [
     "THRESHOLD_RANGE", "accepts", "align", "all_pairs", "auc", "batch_all_triplet_loss", "batch_hard_triplet_loss",
     "batch_semi_hard_triplet_loss", "best_threshold", "binary_verification_model", "centre_keypoints",
     "check_threshold", "contrastive_loss", "course_image", "crop_box", "default_model", "detect_and_align",
-    "detect_face", "detect_faces", "detect_faces_batch", "encode", "encode_faces", "encoder_cache", "encoders",
+    "detect_face", "detect_faces", "detect_faces_batch", "encode", "encode_faces", "cache_seal", "encoder_cache",
+    "encoders",
     "equal_error_rate", "face_crop", "img_to_encoding", "main_face", "main_faces", "nearest_person",
     "one_shot_accuracy", "pair_distances", "pairwise_distances", "person_distances", "require_people", "roc_curve",
     "tau_for_false_open", "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
