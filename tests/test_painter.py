@@ -181,3 +181,30 @@ def test_ctrl_c_leaves_the_last_good_checkpoint(tmp_home: Path) -> None:
     seen: list[int] = []
     done = style.train_painter(_stripes(), steps=6, progress=lambda t, c: seen.append(t), **kw)
     assert seen == [4, 5, 6] and len(done.history["total"]) == 6
+
+
+def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """photos=None: a complete cached painter comes back without reading the sample (lesson 07 loads a trained
+    painter in 8 s and 730 MiB less); training reads it once, and its photos are the held-out rule's others,
+    prepared as before (NumPy reference: each photo cropped, resized and stacked)."""
+    from facelib.data import datasets
+    from facelib.style import painter as painter_module
+    from facelib.style.images import _crop_to_aspect, _resize
+
+    rng = np.random.default_rng(3)
+    fake = datasets.ImageNetSample(rng.integers(0, 256, (60, 256, 256, 3), dtype=np.uint8),
+                                   np.arange(60, dtype=np.int64), tuple(f"n{i:08d}" for i in range(60)),
+                                   tuple(f"class_{i}" for i in range(60)))
+    reads: list[int] = []
+    monkeypatch.setattr(datasets, "load_imagenet_sample", lambda *a, **k: reads.append(1) or fake)
+    train, held = style.imagenet_split()
+    assert len(train) == 58 and len(held) == 2 and len(reads) == 1          # classes 0 and 50 held out
+    expected = np.stack([_resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (32, 32)), (32, 32)) for r in train])
+    np.testing.assert_array_equal(painter_module._training_photos(None, 32), expected)
+    assert len(reads) == 2
+    kw = {"size": 32, "style_size": 32, "network": TINY, "progress": False}
+    first = style.train_painter(_stripes(), steps=1, **kw)
+    assert len(reads) == 3 and first.info["recipe"]["photos"] == "imagenet-sample-256:train"
+    again = style.train_painter(_stripes(), steps=1, **kw)
+    assert len(reads) == 3, "a complete cached painter read the ImageNet sample"
+    assert again.info["steps_done"] == 1

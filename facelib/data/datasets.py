@@ -274,12 +274,12 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     if n is not None:
         keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
         parsed = [parsed[i] for i in keep]
-    images = []
-    for _, _, _, p in parsed:
+    images = np.empty((len(parsed), 256, 256, 3), np.uint8)  # filled in place: 196 MB for 1,000 photos, not twice
+    for k, (_, _, _, p) in enumerate(parsed):
         with Image.open(p) as im:
             rgb = im.convert("RGB")
             if rgb.size != (256, 256):
                 rgb = rgb.resize((256, 256), Image.Resampling.BILINEAR)
-            images.append(np.asarray(rgb, dtype=np.uint8))
-    return ImageNetSample(np.stack(images), np.array([q[0] for q in parsed], dtype=np.int64),
+            images[k] = np.asarray(rgb, dtype=np.uint8)
+    return ImageNetSample(images, np.array([q[0] for q in parsed], dtype=np.int64),
                           tuple(q[1] for q in parsed), tuple(q[2] for q in parsed))
