@@ -146,3 +146,45 @@ def test_patch_mosaic_layout() -> None:
 def test_the_conv_package_re_exports_lesson_06_module():
     for name in features.__all__:
         assert getattr(conv, name) is getattr(features, name) and name in conv.__all__
+
+
+def test_uint8_pools_give_the_float_pools_peaks_and_patches(vgg: keras.Model) -> None:
+    """Lesson 06 keeps its pools uint8: the same units, indices and patches as float32 pools of the same seed."""
+    from facelib.data import ImageNetSample
+
+    rng = np.random.default_rng(3)
+    photos = rng.integers(0, 256, size=(6, 48, 48, 3), dtype=np.uint8)
+    sample = ImageNetSample(photos, np.arange(6), tuple(f"n{i:08d}" for i in range(6)),
+                            tuple(f"class{i}" for i in range(6)))
+    f32, _ = conv.imagenet_pool(sample, 8, 32, seed=0)                   # the reference: float32 in [0, 1]
+    u8, _ = conv.imagenet_pool(sample, 8, 32, seed=0, dtype=np.uint8)
+    layers = ["block1_conv2", "block3_conv1"]
+    ref, got = conv.unit_peaks(vgg, layers, f32, batch_size=3), conv.unit_peaks(vgg, layers, u8, batch_size=3)
+    for r, g in zip(ref, got):
+        np.testing.assert_allclose(g.values, r.values, rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(g.positions, r.positions)
+    full_ref = conv.layer_activations(vgg, layers[:1], f32)[0]
+    np.testing.assert_allclose(conv.layer_activations(vgg, layers[:1], u8)[0], full_ref, rtol=1e-6, atol=1e-6)
+    for unit in (0, 7):
+        for pad in (True, False):
+            r_p, r_v = conv.top_activating_patches(vgg, "block3_conv1", unit, f32, k=4, activations=ref[1], pad=pad)
+            g_p, g_v = conv.top_activating_patches(vgg, "block3_conv1", unit, u8, k=4, activations=got[1], pad=pad)
+            np.testing.assert_array_equal(g_v, r_v)
+            for a, b in zip(g_p, r_p):
+                assert a.dtype == np.float32
+                np.testing.assert_allclose(a, b, atol=1e-7)             # the same crops, in [0, 1]
+            np.testing.assert_allclose(conv.patch_mosaic(g_p), conv.patch_mosaic(r_p), atol=1e-6)
+    _, chosen_ref = conv.plot_top9_grid(vgg, layers, f32, units_per_layer=2, activations=ref)
+    _, chosen_got = conv.plot_top9_grid(vgg, layers, u8, units_per_layer=2, activations=got)
+    assert chosen_got == chosen_ref
+
+
+def test_crop_grey_fill_and_dtypes() -> None:
+    img = np.full((4, 4, 3), 255, np.uint8)
+    out = features._crop(img, (-2, -2, 2, 2))                  # half outside: grey 0.5, inside white 1.0
+    assert out.dtype == np.float32 and np.all(out[:2] == 0.5) and np.all(out[2:, 2:] == 1.0)
+    np.testing.assert_array_equal(out, features._crop(img.astype(np.float32) / 255, (-2, -2, 2, 2)))
+    m = conv.patch_mosaic([np.full((5, 5, 3), 51, np.uint8)], tile=4, gap=0)
+    np.testing.assert_allclose(m, 0.2, atol=1e-6)                  # 51 / 255, not clipped to white
+    with pytest.raises(TypeError, match="uint8 .* or float"):
+        conv.patch_mosaic([np.ones((5, 5, 3), np.int64)])

@@ -56,3 +56,13 @@ def test_imagenet_pool_crop_comes_from_its_photo() -> None:
 def test_imagenet_pool_bad_size() -> None:
     with pytest.raises(ValueError, match="size <= 64"):
         conv.imagenet_pool(_fake_sample(2, 64), 4, 100)
+
+
+def test_imagenet_pool_uint8_holds_the_same_crops() -> None:
+    sample = _fake_sample(4, 64)
+    f32, names_f = conv.imagenet_pool(sample, 6, 24, seed=2)
+    u8, names_u = conv.imagenet_pool(sample, 6, 24, seed=2, dtype=np.uint8)
+    assert u8.dtype == np.uint8 and u8.shape == f32.shape and names_u == names_f
+    np.testing.assert_array_equal(u8.astype(np.float32) / 255.0, f32)   # the same crops, 0-255
+    with pytest.raises(ValueError, match="dtype must be"):
+        conv.imagenet_pool(sample, 2, 24, dtype=np.float64)

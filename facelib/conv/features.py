@@ -10,7 +10,8 @@ from the kernels and strides of the layers below it (:func:`receptive_field`).
 - :func:`activation_maximisation`: an input synthesised by regularised gradient ascent.
 - :func:`plot_filters`, :func:`plot_feature_maps`.
 
-The pools searched are :mod:`facelib.conv.patch_pools`.
+The pools searched are :mod:`facelib.conv.patch_pools`. Every function here that reads images takes
+``uint8`` (0-255) or float in [0, 1] stacks and converts one batch or crop at a time to float32 in [0, 1].
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
+from facelib.conv.patch_pools import _float01
 
 __all__ = [
     "ReceptiveField",
@@ -122,7 +125,8 @@ def receptive_field(model: Any, layer_name: str) -> ReceptiveField:
 
 def _layer_batches(model: Any, layer_names: Sequence[str], images: np.ndarray, preprocess: Preprocess | None,
                    batch_size: int):
-    """``(start, [float32 tensor per layer])`` for each batch of ``images``, one forward pass each."""
+    """``(start, [float32 tensor per layer])`` for each batch of ``images`` (uint8 or float, as float32 in
+    [0, 1] one batch at a time), one forward pass each."""
     import keras
 
     if images.ndim != 4 or images.shape[0] == 0:
@@ -130,7 +134,7 @@ def _layer_batches(model: Any, layer_names: Sequence[str], images: np.ndarray, p
     sub = keras.Model(model.inputs, [model.get_layer(n).output for n in layer_names])
     run = tf.function(lambda x: sub(preprocess(x) if preprocess else x))
     for b in range(0, len(images), batch_size):
-        outs = run(tf.constant(np.asarray(images[b:b + batch_size], np.float32)))
+        outs = run(tf.constant(_float01(images[b:b + batch_size])))
         yield b, [tf.cast(o, tf.float32) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
 
 
@@ -141,7 +145,8 @@ def layer_activations(model: Any, layer_names: Sequence[str], images: np.ndarray
     Args:
         model: a Keras model containing the layers (a functional chain such as VGG19).
         layer_names: layers to read.
-        images: ``(N, H, W, C)`` float32 in [0, 1] (``C`` = 3 for VGG19, 1 for grey face nets).
+        images: ``(N, H, W, C)`` float32 in [0, 1] or uint8 in 0-255 (``C`` = 3 for VGG19, 1 for grey
+            face nets); each batch is converted to float32 in [0, 1] on its own.
         preprocess: applied to each batch before the model (e.g. ``vgg.caffe_preprocess``).
 
     Returns:
@@ -197,7 +202,7 @@ def unit_peaks(model: Any, layer_names: Sequence[str], images: np.ndarray, prepr
     64 px through VGG19's layers 1-3 take 2.1 GB as full maps, 2 MB as peaks.
 
     Args:
-        model, layer_names, images, preprocess: as in :func:`layer_activations`.
+        model, layer_names, images, preprocess: as in :func:`layer_activations` (uint8 or float32 images).
         batch_size: images per forward pass; ``None``: as many as keep a 64-channel map of the
             whole batch at full resolution under 32 MiB (32 crops of 64 px, 2 of 252 px): TensorFlow's
             working memory grows with the batch, its speed hardly.
@@ -217,13 +222,14 @@ def unit_peaks(model: Any, layer_names: Sequence[str], images: np.ndarray, prepr
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int, int], fill: float = 0.5) -> np.ndarray:
-    """Crop ``box`` from ``(H, W, 3)`` ``image``; parts outside the image are ``fill`` grey."""
+    """Crop ``box`` from ``(H, W, C)`` ``image`` (uint8 or float in [0, 1]) as float32 in [0, 1]; parts outside
+    the image are ``fill`` grey (in [0, 1] terms)."""
     top, left, bottom, right = box
     H, W = image.shape[:2]
     out = np.full((bottom - top, right - left, image.shape[2]), fill, np.float32)
     y0, x0, y1, x1 = max(top, 0), max(left, 0), min(bottom, H), min(right, W)
     if y1 > y0 and x1 > x0:
-        out[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+        out[y0 - top:y1 - top, x0 - left:x1 - left] = _float01(image[y0:y1, x0:x1])
     return out
 
 
@@ -238,7 +244,7 @@ def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.nd
 
     Args:
         model: Keras model; layer_name: one of its layers; unit: channel index.
-        images: ``(N, H, W, 3)`` float32 in [0, 1].
+        images: ``(N, H, W, 3)`` float32 in [0, 1] or uint8 in 0-255 (each crop converted on its own).
         k: number of patches (9 in the lecture).
         preprocess: applied before the model (``vgg.caffe_preprocess`` for VGG19).
         activations: ``(N, H^{[l]}, W^{[l]}, n_C)`` of this layer if already computed, or its
@@ -247,10 +253,10 @@ def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.nd
             ``False`` each patch is the part of the receptive field inside its image.
 
     Returns:
-        ``(patches, values)``: ``(k, r, r, 3) float32`` with ``r`` the receptive-field size (a list
-        of arrays when ``pad=False``), and the ``(k,)`` activations, largest first.
+        ``(patches, values)``: ``(k, r, r, 3) float32`` in [0, 1] (whatever the images' dtype), ``r`` the
+        receptive-field size (a list of arrays when ``pad=False``); the ``(k,)`` activations, largest first.
     """
-    images = np.asarray(images, np.float32)
+    images = np.asarray(images)
     if activations is None:
         activations = unit_peaks(model, [layer_name], images, preprocess)[0]
     n_C = activations.shape[-1]
@@ -273,7 +279,7 @@ def top_activating_patches(model: Any, layer_name: str, unit: int, images: np.nd
             patches.append(_crop(images[idx], (top, left, bottom, right)))
         else:
             H, W = images.shape[1:3]
-            patches.append(images[idx, max(top, 0):min(bottom, H), max(left, 0):min(right, W)].copy())
+            patches.append(_float01(images[idx, max(top, 0):min(bottom, H), max(left, 0):min(right, W)]))
     values = best_val[order].astype(np.float32)
     return (np.stack(patches) if pad else patches), values
 
@@ -289,7 +295,8 @@ def _pick_units(act: UnitPeaks, n: int, rng: np.random.Generator) -> list[int]:
 
 
 def patch_mosaic(patches: Sequence[np.ndarray], tile: int = 32, gap: int = 2) -> np.ndarray:
-    """Arrange up to 9 patches (any sizes, 1 or 3 channels) in a square grid of ``tile``-pixel cells.
+    """Arrange up to 9 patches (any sizes, 1 or 3 channels; uint8 or float in [0, 1]) in a square grid of
+    ``tile``-pixel cells.
 
     Returns:
         ``(side*(tile+gap), side*(tile+gap), 3) float32`` image (white gaps), ``side = ceil(sqrt(n))``.
@@ -297,7 +304,7 @@ def patch_mosaic(patches: Sequence[np.ndarray], tile: int = 32, gap: int = 2) ->
     side = max(1, int(math.ceil(math.sqrt(len(patches)))))
     mosaic = np.ones((side * (tile + gap), side * (tile + gap), 3), np.float32)
     for p_i, patch in enumerate(patches):
-        patch = np.asarray(patch, np.float32)
+        patch = _float01(patch)
         if patch.shape[-1] == 1:
             patch = np.repeat(patch, 3, axis=-1)
         method = "nearest" if max(patch.shape[:2]) < tile else "area"
@@ -314,7 +321,8 @@ def plot_top9_grid(model: Any, layer_names: Sequence[str], images: np.ndarray, u
 
     One row per layer; each unit is a 3x3 block of its nine patches (the part of each receptive
     field inside its image, all resized to the same tile, so a deeper layer's larger receptive
-    field shows as *more* image in a tile).
+    field shows as *more* image in a tile). ``images``: ``(N, H, W, C)`` uint8 or float32 in [0, 1], as
+    in :func:`top_activating_patches`.
 
     Returns:
         ``(figure, chosen)``: the matplotlib figure and ``{layer: [units]}``.

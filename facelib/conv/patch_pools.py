@@ -74,6 +74,23 @@ def _sources() -> tuple[tuple[str, tuple[np.ndarray, ...]], ...]:
                  for label, imgs in (("photo", _photos()), ("painting", _paintings()), ("face", _faces())))
 
 
+def _float01(images: Any) -> np.ndarray:
+    """A new float32 array in [0, 1] of ``images``: uint8 (0-255) divided by 255, float taken as in [0, 1].
+
+    What every :mod:`facelib.conv` function that reads images calls on one batch or one crop at a
+    time, so that a whole pool can stay uint8 (a quarter of float32's memory).
+
+    Raises:
+        TypeError: any other dtype (int, bool, ...): the scale would be a guess.
+    """
+    a = np.asarray(images)
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / np.float32(255)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"images must be uint8 (0-255) or float in [0, 1]; got dtype {a.dtype}")
+    return np.array(a, np.float32)
+
+
 def _resize_uint8(img: np.ndarray, size: int) -> np.ndarray:
     from PIL import Image
 
@@ -120,8 +137,8 @@ def patch_pool(n: int = 1200, size: int = 64, seed: int = 0) -> tuple[np.ndarray
     return pool_arr, sources
 
 
-def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
-                  max_scale: float = 2.0) -> tuple[np.ndarray, list[str]]:
+def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0, max_scale: float = 2.0,
+                  dtype: Any = np.float32) -> tuple[np.ndarray, list[str]]:
     """Square crops of ImageNet photos (:func:`facelib.data.datasets.load_imagenet_sample`), resized to ``size``.
 
     Crop ``c`` comes from photo ``c mod len(sample)`` (so up to ``len(sample)`` crops come from as many
@@ -133,10 +150,16 @@ def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
     Args:
         sample: an ``ImageNetSample`` (``images (m, H, W, 3) uint8``, ``class_name``).
         n: number of crops; size: their side in pixels (8 … the photos' side).
+        dtype: ``np.float32``: values in [0, 1]; ``np.uint8``: the same crops as 0-255 (a quarter
+            of the memory; :mod:`facelib.conv.features` converts them a batch or a crop at a time,
+            with ``_float01``, to exactly the float32 values).
 
     Returns:
-        ``(pool, names)``: ``(n, size, size, 3) float32`` in [0, 1] and the class name of each crop.
+        ``(pool, names)``: ``(n, size, size, 3)`` crops of ``dtype`` and the class name of each crop.
     """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.uint8):
+        raise ValueError(f"imagenet_pool: dtype must be np.float32 or np.uint8; got {dtype}")
     photos = np.asarray(sample.images)
     if photos.ndim != 4 or photos.shape[-1] != 3 or len(photos) == 0:
         raise ValueError(f"sample.images must be a non-empty (m, H, W, 3) stack; got shape {photos.shape}")
@@ -146,7 +169,7 @@ def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
                          f"got n={n}, size={size}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(photos))
-    pool = np.empty((n, size, size, 3), np.float32)
+    pool = np.empty((n, size, size, 3), dtype)
     names = []
     for c in range(n):
         idx = int(order[c % len(photos)])
@@ -154,6 +177,7 @@ def imagenet_pool(sample: Any, n: int, size: int, *, seed: int = 0,
         side = int(rng.integers(size, min(side_max, int(max_scale * size)) + 1))
         y, x = int(rng.integers(img.shape[0] - side + 1)), int(rng.integers(img.shape[1] - side + 1))
         crop = np.ascontiguousarray(img[y:y + side, x:x + side])
-        pool[c] = (crop if side == size else _resize_uint8(crop, size)).astype(np.float32) / 255.0
+        crop = crop if side == size else _resize_uint8(crop, size)
+        pool[c] = crop if dtype == np.uint8 else _float01(crop)
         names.append(str(sample.class_name[idx]))
     return pool, names
