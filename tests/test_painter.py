@@ -191,14 +191,19 @@ def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: 
     from facelib.style import painter as painter_module
     from facelib.style.images import _crop_to_aspect, _resize
 
-    rng = np.random.default_rng(3)
-    fake = datasets.ImageNetSample(rng.integers(0, 256, (60, 256, 256, 3), dtype=np.uint8),
-                                   np.arange(60, dtype=np.int64), tuple(f"n{i:08d}" for i in range(60)),
-                                   tuple(f"class_{i}" for i in range(60)))
+    pixels = np.random.default_rng(3).integers(0, 256, (60, 256, 256, 3), dtype=np.uint8)
     reads: list[int] = []
-    monkeypatch.setattr(datasets, "load_imagenet_sample", lambda *a, **k: reads.append(1) or fake)
+
+    def fake(*args: object, **kwargs: object) -> datasets.ImageNetSample:   # a fresh sample per read, as on disk
+        reads.append(1)
+        return datasets.ImageNetSample(pixels.copy(), np.arange(60, dtype=np.int64),
+                                       tuple(f"n{i:08d}" for i in range(60)), tuple(f"class_{i}" for i in range(60)))
+
+    monkeypatch.setattr(datasets, "load_imagenet_sample", fake)
     train, held = style.imagenet_split()
     assert len(train) == 58 and len(held) == 2 and len(reads) == 1          # classes 0 and 50 held out
+    np.testing.assert_array_equal(held, pixels[[0, 50]])
+    np.testing.assert_array_equal(train, np.delete(pixels, [0, 50], axis=0))   # in order, moved in place
     expected = np.stack([_resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (32, 32)), (32, 32)) for r in train])
     np.testing.assert_array_equal(painter_module._training_photos(None, 32), expected)
     assert len(reads) == 2

@@ -38,7 +38,7 @@ def patch_starts(size: int, patch: int, stride: int) -> list[int]:
 
 
 def occlusion_deltas(encode: Callable[[np.ndarray], np.ndarray], face: np.ndarray, other: np.ndarray, *,
-                     patch: int = 30, stride: int = 15, fill: int = GREY, batch: int = 32) -> np.ndarray:
+                     patch: int = 30, stride: int = 15, fill: int = GREY, batch: int = 8) -> np.ndarray:
     """``Δd`` for a grey patch at each place of ``face``: its distance to ``other`` occluded minus intact.
 
     Args:
@@ -46,6 +46,8 @@ def occlusion_deltas(encode: Callable[[np.ndarray], np.ndarray], face: np.ndarra
         face: ``(H, W, 3) uint8`` aligned face A.
         other: ``(d,)`` the encoding of face B.
         patch, stride: the square's side and step in pixels; fill: its grey level.
+        batch: occluded copies encoded at once (8: TensorFlow's working memory grows with the batch, the
+            speed on CPUs hardly).
 
     Returns:
         ``(rows, cols) float64``; ``[i, j]`` for the patch whose top-left corner is at
