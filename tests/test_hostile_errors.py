@@ -43,8 +43,10 @@ def _env(**extra: str) -> dict[str, str]:
 # ----------------------------------------------------------------------------- Ctrl-C
 def test_ctrl_c_is_one_line_exit_130_and_leaves_no_half_written_file(tmp_path):
     target = tmp_path / "out.bin"
+    # the default Ctrl-C handler, as in a terminal (a job started in the background inherits SIGINT ignored)
     code = f"""
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import facelib.cli as cli
 from facelib.data import atomic_write
 def slow(tmp):
