@@ -151,3 +151,26 @@ def write_code_notebook(path: Path, cells: list[str]) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
+
+
+@pytest.fixture
+def toy_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FaceDatabase.encode`` replaced by ``tests/hostile.py``'s ``toy_encode`` (no network, no weights); a module
+    that wants it for every test sets ``pytestmark = pytest.mark.usefixtures("toy_encoder")``."""
+    from hostile import toy_encode
+
+    from facelib.faces import FaceDatabase
+
+    monkeypatch.setattr(FaceDatabase, "encode", toy_encode)
+
+
+@pytest.fixture
+def club(tmp_path: Path) -> Path:
+    """A saved database with Ann (one unit-length encoding; no detection: the whole photo is the face)."""
+    from hostile import unit_rows
+
+    from facelib.faces import FaceDatabase
+
+    db = FaceDatabase(model=object(), detect=False)
+    db.add_encodings("Ann", unit_rows(1))
+    return db.save(tmp_path / "club.npz")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import one_line, toy_encode
+from hostile import one_line
 from PIL import Image
 
 from facelib import cli
@@ -25,9 +25,7 @@ from facelib.faces import FaceDatabase
 RED, BLUE, GREEN = (200, 40, 40), (40, 40, 200), (40, 200, 40)
 
 
-@pytest.fixture(autouse=True)
-def toy_encoder(monkeypatch):
-    monkeypatch.setattr(FaceDatabase, "encode", toy_encode)
+pytestmark = pytest.mark.usefixtures("toy_encoder")  # FaceDatabase encodes with toy_encode (conftest.py)
 
 
 def photo(folder: Path, name: str, colour, seed: int = 0) -> str:

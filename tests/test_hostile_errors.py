@@ -17,23 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import REPO, cli_code, one_line, photo, toy_encode, unit_rows
+from hostile import REPO, cli_code, one_line, photo, unit_rows
 
 from facelib import cli, config
 from facelib.data import read_image, to_rgb_uint8
 from facelib.faces import FaceDatabase
 
-
-@pytest.fixture(autouse=True)
-def toy_encoder(monkeypatch):
-    monkeypatch.setattr(FaceDatabase, "encode", toy_encode)
-
-
-@pytest.fixture
-def club(tmp_path) -> Path:
-    db = FaceDatabase(model=object(), detect=False)
-    db.add_encodings("Ann", unit_rows(1))
-    return db.save(tmp_path / "club.npz")
+pytestmark = pytest.mark.usefixtures("toy_encoder")  # FaceDatabase encodes with toy_encode (conftest.py)
 
 
 def _env(**extra: str) -> dict[str, str]:

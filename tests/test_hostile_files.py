@@ -10,28 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import one_line, photo, toy_encode, unit_rows
+from hostile import one_line, photo, unit_rows
 
 from facelib import cli
 from facelib.data import atomic_write
 from facelib.faces import FaceDatabase
 
-
-@pytest.fixture(autouse=True)
-def toy_encoder(monkeypatch):
-    monkeypatch.setattr(FaceDatabase, "encode", toy_encode)
-
-
-@pytest.fixture
-def club(tmp_path) -> Path:
-    """A database with Ann (no detection: the whole photo is the face)."""
-    db = FaceDatabase(model=object(), detect=False)
-    db.add_encodings("Ann", unit_rows(1))
-    return db.save(tmp_path / "club.npz")
+pytestmark = pytest.mark.usefixtures("toy_encoder")  # FaceDatabase encodes with toy_encode (conftest.py)
 
 
 # ----------------------------------------------------------------------------- stylize -o an input

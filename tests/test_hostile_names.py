@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import one_line, photo, toy_encode, unit_rows
+from hostile import one_line, photo, unit_rows
 
 from facelib import cli
 from facelib.faces import FaceDatabase
@@ -32,16 +32,7 @@ HOSTILE_NAMES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def toy_encoder(monkeypatch):
-    monkeypatch.setattr(FaceDatabase, "encode", toy_encode)
-
-
-@pytest.fixture
-def club(tmp_path) -> Path:
-    db = FaceDatabase(model=object(), detect=False)
-    db.add_encodings("Ann", unit_rows(1))
-    return db.save(tmp_path / "club.npz")
+pytestmark = pytest.mark.usefixtures("toy_encoder")  # FaceDatabase encodes with toy_encode (conftest.py)
 
 
 def _raw_chars(text: str) -> set[str]:
