@@ -53,17 +53,12 @@ def imagenet_split() -> tuple[np.ndarray, np.ndarray]:
     from facelib.data.datasets import load_imagenet_sample
 
     sample = load_imagenet_sample()
-    held = _held_out(sample.class_index)
+    held = sample.class_index % _HELD_OUT_EVERY == 0
     held_out, images = sample.images[held], sample.images
     keep = np.flatnonzero(~held)
     for k, i in enumerate(keep):  # the training photos moved to the front in place (i >= k): no second copy
         images[k] = images[i]
     return images[:len(keep)], held_out
-
-
-def _held_out(class_index: np.ndarray) -> np.ndarray:
-    """``(n,)`` bool: the photos never trained on (classes whose index is a multiple of 50)."""
-    return np.asarray(class_index) % _HELD_OUT_EVERY == 0
 
 
 # --------------------------------------------------------------------------- the painter
@@ -294,14 +289,9 @@ def _training_photos(raw: list[np.ndarray] | None, size: int) -> np.ndarray:
     980 photos take 193 MB at 128 px, never twice."""
     from facelib.style.images import _crop_to_aspect, _resize
 
-    if raw is None:
-        from facelib.data.datasets import load_imagenet_sample
-
-        sample = load_imagenet_sample()
-        keep = np.flatnonzero(~_held_out(sample.class_index))
-        raw = [sample.images[i] for i in keep]  # views into the sample, not copies
-    out = np.empty((len(raw), size, size, 3), np.float32)
-    for k, r in enumerate(raw):
+    photos = imagenet_split()[0] if raw is None else raw  # the split's training photos: a view, not a copy
+    out = np.empty((len(photos), size, size, 3), np.float32)
+    for k, r in enumerate(photos):
         out[k] = _resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (size, size)), (size, size))
     return out
 
