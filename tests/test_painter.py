@@ -205,6 +205,7 @@ def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: 
     np.testing.assert_array_equal(held, pixels[[0, 50]])
     np.testing.assert_array_equal(train, np.delete(pixels, [0, 50], axis=0))   # in order, moved in place
     expected = np.stack([_resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (32, 32)), (32, 32)) for r in train])
+    expected = np.rint(np.clip(expected, 0, 1) * 255).astype(np.uint8)    # stored as uint8: 1/4 of float32's memory
     np.testing.assert_array_equal(painter_module._training_photos(None, 32), expected)
     assert len(reads) == 2
     kw = {"size": 32, "style_size": 32, "network": TINY, "progress": False}
