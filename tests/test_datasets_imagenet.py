@@ -76,3 +76,18 @@ def test_bad_file_name_and_bad_n(tmp_home: Path, tmp_path: Path) -> None:
         data.load_imagenet_sample(2, archive=good)
     with pytest.raises(FileNotFoundError, match="missing.tar"):
         data.load_imagenet_sample(archive=tmp_path / "missing.tar")
+
+
+def test_chosen_classes_only_are_read(tmp_home: Path, tmp_path: Path) -> None:
+    colours = {0: (200, 10, 10), 1: (10, 200, 10), 50: (10, 10, 200)}
+    names = {0: "n01440764_tench", 1: "n01443537_goldfish", 50: "n01629819_European_fire_salamander"}
+    archive = write_tar(tmp_path / "s.tar", {f"imagenet_sample_256/{c:03d}_{names[c]}.jpg": _jpeg(colours[c])
+                                             for c in colours})
+    two = data.load_imagenet_sample(archive=archive, classes=[50, 0])
+    assert two.class_index.tolist() == [0, 50] and two.images.shape == (2, 256, 256, 3)   # in class order
+    assert np.abs(two.images[1].astype(int) - colours[50]).max() < 8                     # class 50's own photo
+    assert len(data.load_imagenet_sample(archive=archive, classes=[])) == 0
+    with pytest.raises(ValueError, match=r"s.tar: the ImageNet sample holds no class \[7\]"):
+        data.load_imagenet_sample(archive=archive, classes=[0, 7])
+    with pytest.raises(ValueError, match="not both"):
+        data.load_imagenet_sample(1, archive=archive, classes=[0])

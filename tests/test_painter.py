@@ -214,3 +214,30 @@ def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: 
     again = style.train_painter(_stripes(), steps=1, **kw)
     assert len(reads) == 3, "a complete cached painter read the ImageNet sample"
     assert again.info["steps_done"] == 1
+
+
+def test_imagenet_split_reads_only_the_photos_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``imagenet_split(n_train)`` asks the loader for the 20 held-out classes and the first ``n_train`` others
+    (lesson 07 in fast mode: 64 photos, not 1,000), and splits them as the whole sample is split."""
+    from facelib.data import datasets
+
+    asked: list[list[int]] = []
+
+    def fake(*args: object, classes: list[int] | None = None, **kwargs: object) -> datasets.ImageNetSample:
+        assert classes is not None and not args, "the whole sample was read"
+        asked.append(sorted(classes))
+        idx = np.array(sorted(classes), dtype=np.int64)
+        pixels = np.stack([np.full((256, 256, 3), c % 256, np.uint8) for c in idx]) if len(idx) else \
+            np.empty((0, 256, 256, 3), np.uint8)
+        return datasets.ImageNetSample(pixels, idx, tuple("n0" for _ in idx), tuple("x" for _ in idx))
+
+    monkeypatch.setattr(datasets, "load_imagenet_sample", fake)
+    train, held = style.imagenet_split(3)
+    assert asked[-1] == [0, 1, 2, 3, *range(50, 1000, 50)]
+    assert [int(t[0, 0, 0]) for t in train] == [1, 2, 3]
+    assert [int(h[0, 0, 0]) for h in held] == [c % 256 for c in range(0, 1000, 50)]
+    train, held = style.imagenet_split(0)
+    assert train.shape == (0, 256, 256, 3) and len(held) == 20
+    for bad in (-1, 981, 2.0, True):
+        with pytest.raises(ValueError, match="n_train must be an integer from 0 to 980"):
+            style.imagenet_split(bad)

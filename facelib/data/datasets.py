@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,7 +239,8 @@ class ImageNetSample:
         return len(self.class_index)
 
 
-def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | Path | None = None) -> ImageNetSample:
+def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | Path | None = None,
+                         classes: Iterable[int] | None = None) -> ImageNetSample:
     """The ImageNet sample of lesson 06: ``n`` of its 1,000 photos (one per class), or all of them.
 
     The registry asset ``imagenet-sample-256`` (a tar, checksum-verified by :func:`facelib.assets.fetch`)
@@ -251,10 +253,13 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
         n: number of photos, 1–1000 (``None``: all).
         seed: chooses the subset.
         archive: a local tar to read instead of the registry asset (tests).
+        classes: read only the photos of these class indices (the ``NNN`` of the file names), in class
+            order; not with ``n``. Only they are decoded: memory is theirs, not the whole sample's.
 
     Returns:
-        an :class:`ImageNetSample`. Raises ``ValueError`` for a bad ``n``, an archive with other
-        files, or a file name that is not ``NNN_<wnid>_<name>.jpg``.
+        an :class:`ImageNetSample`. Raises ``ValueError`` for a bad ``n``, ``n`` with ``classes``, a class
+        the sample does not hold, an archive with other files, or a file name that is not
+        ``NNN_<wnid>_<name>.jpg``.
     """
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
@@ -272,8 +277,17 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     if n is not None and not 1 <= n <= len(parsed):
         raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
     if n is not None:
+        if classes is not None:
+            raise ValueError("give n (a random subset) or classes (chosen ones), not both")
         keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
         parsed = [parsed[i] for i in keep]
+    elif classes is not None:
+        wanted = {int(c) for c in classes}
+        missing = sorted(wanted - {q[0] for q in parsed})
+        if missing:
+            raise ValueError(f"{path}: the ImageNet sample holds no class {missing[:5]}"
+                             f"{' ...' if len(missing) > 5 else ''} (its classes are numbered by file name)")
+        parsed = [q for q in parsed if q[0] in wanted]
     images = np.empty((len(parsed), 256, 256, 3), np.uint8)  # filled in place: 196 MB for 1,000 photos, not twice
     for k, (_, _, _, p) in enumerate(parsed):
         with Image.open(p) as im:

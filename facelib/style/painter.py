@@ -46,13 +46,25 @@ _HELD_OUT_EVERY = 50
 _FORMAT = "facelib-painter/1"
 
 
-def imagenet_split() -> tuple[np.ndarray, np.ndarray]:
+def imagenet_split(n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ImageNet sample split for the painter: ``(train, held_out)``, ``(980, 256, 256, 3)`` and
     ``(20, 256, 256, 3)`` uint8; held out are the classes whose index is a multiple of 50. ``train`` is a view
-    into the sample's own buffer (196 MB, read once), ``held_out`` a copy."""
+    into the sample's own buffer (196 MB, read once), ``held_out`` a copy.
+
+    Args:
+        n_train: read only the first ``n_train`` training photos (in class order) besides the 20 held out,
+            e.g. ``0`` for the held-out photos alone: memory and time are those photos', not the sample's.
+            ``None``: all 980.
+    """
     from facelib.data.datasets import load_imagenet_sample
 
-    sample = load_imagenet_sample()
+    if n_train is None:
+        sample = load_imagenet_sample()
+    else:
+        if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 0 <= n_train <= 980:
+            raise ValueError(f"n_train must be an integer from 0 to 980, got {n_train!r}")
+        training = [c for c in range(1000) if c % _HELD_OUT_EVERY][:n_train]
+        sample = load_imagenet_sample(classes=[*range(0, 1000, _HELD_OUT_EVERY), *training])
     held = sample.class_index % _HELD_OUT_EVERY == 0
     held_out, images = sample.images[held], sample.images
     keep = np.flatnonzero(~held)
