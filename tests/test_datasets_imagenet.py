@@ -91,3 +91,5 @@ def test_chosen_classes_only_are_read(tmp_home: Path, tmp_path: Path) -> None:
         data.load_imagenet_sample(archive=archive, classes=[0, 7])
     with pytest.raises(ValueError, match="not both"):
         data.load_imagenet_sample(1, archive=archive, classes=[0])
+    with pytest.raises(ValueError, match="not both"):                    # said before any file is read
+        data.load_imagenet_sample(5000, archive=tmp_path / "missing.tar", classes=[0])

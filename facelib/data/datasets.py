@@ -261,6 +261,8 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
         the sample does not hold, an archive with other files, or a file name that is not
         ``NNN_<wnid>_<name>.jpg``.
     """
+    if n is not None and classes is not None:  # the arguments first: before any file is read
+        raise ValueError("give n (a random subset) or classes (chosen ones), not both")
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
         raise FileNotFoundError(f"ImageNet sample archive {path} not found")
@@ -277,8 +279,6 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     if n is not None and not 1 <= n <= len(parsed):
         raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
     if n is not None:
-        if classes is not None:
-            raise ValueError("give n (a random subset) or classes (chosen ones), not both")
         keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
         parsed = [parsed[i] for i in keep]
     elif classes is not None:
