@@ -400,3 +400,38 @@ def test_stylize_lbfgs_returns_its_best_image_inside_the_box(tiny: tuple[np.ndar
     again = evaluate_costs(img, C, S, preset="course", precision="float32")["total"]
     assert again == pytest.approx(min(hist["total"]), rel=1e-3)  # the image returned is the best one seen
     assert min(hist["total"]) < hist["total"][0]
+
+
+class _Quadratic:
+    """A stand-in cost ``J = Σ w (G - T)²`` with the ``costs(G)`` face of the optimiser's problems."""
+
+    def __init__(self, target: np.ndarray, weights: np.ndarray) -> None:
+        self.target, self.weights = tf.constant(target), tf.constant(weights)
+
+    def costs(self, G: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        J = tf.reduce_sum(self.weights * tf.square(G - self.target))
+        return J, J, J, J
+
+
+def test_the_course_loop_follows_keras_adam_step_by_step() -> None:
+    import keras
+
+    from facelib.style.optim import _run_adam
+
+    rng = np.random.default_rng(3)
+    G0 = rng.uniform(size=(1, 6, 5, 3)).astype(np.float32)
+    problem = _Quadratic(rng.uniform(-0.2, 1.2, G0.shape).astype(np.float32),   # some pixels pushed past [0, 1]
+                         rng.uniform(0.1, 30.0, G0.shape).astype(np.float32))
+    ours: list[np.ndarray] = []
+    _run_adam(problem, G0, 12, 0.05, lambda G, *_: ours.append(np.array(G)), jit=False)  # type: ignore[arg-type]
+    G, opt, theirs = tf.Variable(G0), keras.optimizers.Adam(learning_rate=0.05), []
+    for _ in range(12):  # the lesson's own step: keras.optimizers.Adam, then the clip to [0, 1]
+        with tf.GradientTape() as tape:
+            J = problem.costs(G)[0]
+        opt.apply_gradients([(tape.gradient(J, G), G)])
+        G.assign(tf.clip_by_value(G, 0.0, 1.0))
+        theirs.append(G.numpy())
+    assert len(ours) == 12
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-7, err_msg=f"step {k + 1}")  # bit-equal on TF 2.21
+    assert np.abs(ours[-1] - G0).max() > 0.3   # it moved: the comparison is not of two still images
