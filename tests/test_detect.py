@@ -162,3 +162,25 @@ def test_fallback_finds_the_face_mtcnn_scores_below_0_9(blair):
     assert 60 < x + w / 2 < 190 and 60 < y + h / 2 < 190  # the centred face, not something at the edge
     # a photo with a face above 0.9 gets the same face with or without the fallback
     assert plain[1] is not None and fallback[1] is not None and plain[1].box == fallback[1].box
+
+
+def test_batched_detection_hands_mtcnn_at_most_detect_chunk_photos(lfw, monkeypatch):
+    from facelib.faces import DETECT_CHUNK, detect, detect_and_align, encoders, main_faces
+
+    seen: list[int] = []
+    real = detect._mtcnn
+
+    def spy(rgbs):
+        seen.append(len(rgbs))
+        return real(rgbs)
+
+    monkeypatch.setattr(detect, "_mtcnn", spy)
+    photos = [read_image(lfw / "Colin_Powell" / f"Colin_Powell_000{i % 3 + 1}.jpg")
+              for i in range(2 * DETECT_CHUNK + 1)]
+    assert len(detect_faces_batch(photos)) == len(photos)
+    assert seen == [DETECT_CHUNK, DETECT_CHUNK, 1]    # a batch of 16 kept ~110 MB more for the whole kernel
+    for run in (lambda: main_faces(photos), lambda: detect_and_align(photos),
+                lambda: encoders.load("facenet").encode_photos(photos, on_no_face="centre")):
+        seen.clear()
+        run()
+        assert seen and max(seen) <= DETECT_CHUNK and sum(seen) == len(photos)

@@ -43,6 +43,7 @@ from facelib.faces.database_file import (
 )
 from facelib.faces.detect import (
     CENTRE_FRACTION,
+    DETECT_CHUNK,
     DETECT_MAX_PIXELS,
     FALLBACK_CONFIDENCE,
     KEYPOINT_NAMES,
@@ -113,7 +114,7 @@ from facelib.models.facenet_input import COURSE_THRESHOLD, DEFAULT_THRESHOLDS, P
 
 __all__ = [
     "COURSE_THRESHOLD", "DEFAULT_THRESHOLDS", "PREPROCESSING", "CENTRE_FRACTION", "DETECT_MAX_PIXELS",
-    "ENCODER_WIDTHS",
+    "DETECT_CHUNK", "ENCODER_WIDTHS",
     "ENCODING_WIDTHS", "FALLBACK_CONFIDENCE", "KEYPOINT_NAMES", "SAME_FACE_DISTANCE", "TEMPLATE_5",
     "THRESHOLD_RANGE", "accepts", "align", "all_pairs", "auc", "batch_all_triplet_loss", "batch_hard_triplet_loss",
     "batch_semi_hard_triplet_loss", "best_threshold", "binary_verification_model", "centre_keypoints",

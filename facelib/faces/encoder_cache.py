@@ -33,7 +33,7 @@ import numpy as np
 from facelib import config
 from facelib.data.images import ImageLike
 from facelib.faces.cache_seal import secret_key, tag, tag_ok
-from facelib.faces.detect import FALLBACK_CONFIDENCE
+from facelib.faces.detect import DETECT_CHUNK, FALLBACK_CONFIDENCE
 
 __all__ = ["Detection", "EncodingStore", "detect_photos", "photo_key"]
 
@@ -152,7 +152,7 @@ def _store_cached(path: Path, det: Detection, policy: list[float | None], shape:
 
 def detect_photos(rgbs: Sequence[np.ndarray], *, keys: Sequence[str] | None = None,
                   min_confidence: float = 0.9, fallback_confidence: float | None = FALLBACK_CONFIDENCE,
-                  batch_size: int = 16, progress: bool | None = None) -> list[Detection]:
+                  batch_size: int = DETECT_CHUNK, progress: bool | None = None) -> list[Detection]:
     """The main MTCNN face of each photo (:func:`facelib.faces.detect.main_faces`), batched.
 
     A photo with no face of ``min_confidence`` gets the main face of those reaching
