@@ -225,3 +225,56 @@ def test_cached_detections_follow_the_detection_policy(photos, tmp_home):
     # another min_confidence is another policy: the planted face is not reused
     again = encoder_cache.detect_photos(rgbs[:1], keys=keys[:1], min_confidence=0.95)
     assert np.abs(again[0].keypoints - planted).max() > 10
+
+
+def test_networks_see_at_most_encode_batch_faces_per_pass() -> None:
+    import tensorflow as tf
+
+    from facelib.faces import ENCODE_BATCH, encode_faces
+    from facelib.faces.encoders import _batched
+
+    seen: list[int] = []
+
+    class Net:  # records each forward pass
+        output_shape = (None, 4)
+
+        def __call__(self, x, training=False):
+            seen.append(len(x))
+            return np.ones((len(x), 4), np.float32)
+
+    faces = np.random.default_rng(0).integers(0, 256, (2 * ENCODE_BATCH + 3, 16, 16, 3), dtype=np.uint8)
+    assert encode_faces(faces, Net(), progress=False).shape == (len(faces), 4)
+    assert seen == [ENCODE_BATCH, ENCODE_BATCH, 3]   # a batch of 32 kept ~107 MB more for the whole kernel
+    seen.clear()
+    def network(t):   # _batched's networks take and return tensors
+        return tf.constant(Net()(t.numpy()))
+
+    assert _batched(network, lambda b: b.astype(np.float32))(faces).shape == (len(faces), 4)
+    assert seen == [ENCODE_BATCH, ENCODE_BATCH, 3]
+
+
+def test_encoders_and_encode_faces_share_one_trace_of_facenet(monkeypatch: pytest.MonkeyPatch) -> None:
+    from facelib.faces import default_model, evaluation, traced_network
+
+    model = default_model()
+    x = np.random.default_rng(1).integers(0, 256, (2, 160, 160, 3), dtype=np.uint8)
+    fn = traced_network(model)
+    calls: list[int] = []
+
+    def spy(t):
+        calls.append(int(t.shape[0]))
+        return fn(t)
+
+    monkeypatch.setitem(evaluation._COMPILED, model, spy)
+    encoders._traced.cache_clear()
+    encoders._facenet_embed.cache_clear()
+    try:
+        plain = faces.encode_faces(x, model, progress=False)
+        assert calls == [2]
+        mine = encoders.load("facenet", preprocessing="course").encode_faces(x)   # the face and its mirror image
+        assert calls == [2, 2, 2]   # a second trace of FaceNet cost ~25 MB more
+    finally:
+        encoders._traced.cache_clear()
+        encoders._facenet_embed.cache_clear()
+    assert fn.experimental_get_tracing_count() == 1
+    assert mine.shape == plain.shape == (2, 128)

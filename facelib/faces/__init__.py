@@ -73,6 +73,7 @@ from facelib.faces.evaluation import (
     pairwise_distances,
     roc_curve,
     tau_for_false_open,
+    traced_network,
     verification_accuracy,
 )
 from facelib.faces.explain import (
@@ -99,6 +100,7 @@ from facelib.faces.siamese import (
     verification_scores,
 )
 from facelib.faces.verification import (
+    ENCODE_BATCH,
     course_image,
     default_model,
     encode_faces,
@@ -114,7 +116,7 @@ from facelib.models.facenet_input import COURSE_THRESHOLD, DEFAULT_THRESHOLDS, P
 
 __all__ = [
     "COURSE_THRESHOLD", "DEFAULT_THRESHOLDS", "PREPROCESSING", "CENTRE_FRACTION", "DETECT_MAX_PIXELS",
-    "DETECT_CHUNK", "ENCODER_WIDTHS",
+    "DETECT_CHUNK", "ENCODE_BATCH", "ENCODER_WIDTHS",
     "ENCODING_WIDTHS", "FALLBACK_CONFIDENCE", "KEYPOINT_NAMES", "SAME_FACE_DISTANCE", "TEMPLATE_5",
     "THRESHOLD_RANGE", "accepts", "align", "all_pairs", "auc", "batch_all_triplet_loss", "batch_hard_triplet_loss",
     "batch_semi_hard_triplet_loss", "best_threshold", "binary_verification_model", "centre_keypoints",
@@ -123,7 +125,8 @@ __all__ = [
     "encoders",
     "equal_error_rate", "face_crop", "img_to_encoding", "main_face", "main_faces", "nearest_person",
     "one_shot_accuracy", "pair_distances", "pairwise_distances", "person_distances", "require_people", "roc_curve",
-    "tau_for_false_open", "triplet_loss", "verification_accuracy", "verification_head", "verification_scores", "verify",
+    "tau_for_false_open", "traced_network", "triplet_loss", "verification_accuracy", "verification_head",
+    "verification_scores", "verify",
     "warp_to_template", "who_is_it", "Face", "FaceDatabase", "FaceDatabaseWarning", "NoFaceFoundError",
     "PairFeatures", "SiameseNetwork", "TripletMiningLoss", "EnrolmentCalibration", "calibrate_from_enrolment",
     "genuine_scores", "impostor_scores", "threshold_for_far", "OcclusionMap", "encoder_network", "occlusion_deltas",

@@ -44,6 +44,7 @@ from facelib.faces.database_file import (
 )
 from facelib.faces.evaluation import accepts
 from facelib.faces.verification import (
+    ENCODE_BATCH,
     _as_encodings,
     course_image,
     default_model,
@@ -87,7 +88,7 @@ class FaceDatabase:
     """
 
     def __init__(self, model=None, *, preprocessing: str = "course", detect: bool = True,
-                 threshold: float | None = None, batch_size: int = 32, model_name: str = "facenet-keras-128",
+                 threshold: float | None = None, batch_size: int = ENCODE_BATCH, model_name: str = "facenet-keras-128",
                  encoder=None) -> None:
         if preprocessing not in PREPROCESSING:
             raise ValueError(f"preprocessing must be one of {PREPROCESSING}; got {preprocessing!r}")

@@ -58,6 +58,8 @@ from PIL import Image
 from facelib.data.images import ImageLike, to_rgb_uint8
 from facelib.faces.detect import centre_keypoints, warp_to_template
 from facelib.faces.encoder_cache import EncodingStore, detect_photos, photo_key
+from facelib.faces.evaluation import traced_network
+from facelib.faces.verification import ENCODE_BATCH
 
 __all__ = ["DLIB_ALIGNMENT", "DLIB_ALIGNMENTS", "ENCODERS", "FUSION_WEIGHTS", "THRESHOLDS", "Encoder", "FusedEncoder",
            "NetworkEncoder", "load"]
@@ -149,7 +151,7 @@ class Encoder:
         return self._stack([self._align(r, k) for r, k in zip(rgbs, kps)])
 
     def encode_photos(self, photos: Sequence[ImageLike] | ImageLike, *, on_no_face: str = "raise",
-                      progress: bool | None = None, cache: bool = False, chunk: int = 256) -> np.ndarray:
+                      progress: bool | None = None, cache: bool = False, chunk: int = 64) -> np.ndarray:
         """Photos (paths, ``(H, W, 3)`` arrays or PIL images) → ``(m, dim) float32`` unit rows.
 
         ``on_no_face="raise"`` raises :class:`facelib.faces.detect.NoFaceFoundError` naming the photo;
@@ -302,7 +304,7 @@ class FusedEncoder(Encoder):
 
 # ----------------------------------------------------------------------------- networks
 def _batched(network: Callable[[Any], Any], prep: Callable[[np.ndarray], np.ndarray],
-             batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
+             batch_size: int = ENCODE_BATCH) -> Callable[[np.ndarray], np.ndarray]:
     """``(m, size, size, 3)`` crops → ``prep`` → ``network`` → raw ``(m, d)`` float32, in batches."""
 
     def embed(faces: np.ndarray) -> np.ndarray:
@@ -322,8 +324,6 @@ def _traced(kind: str) -> Callable[[Any], Any]:
 
     def call(x: Any) -> Any:
         if not fns:
-            import tensorflow as tf
-
             if kind == "facenet":
                 from facelib.faces.verification import default_model
 
@@ -332,9 +332,7 @@ def _traced(kind: str) -> Callable[[Any], Any]:
                 from facelib.models.dlib_resnet import dlib_resnet
 
                 model = dlib_resnet("registry")
-            shape = tuple(model.input_shape[1:])
-            fns.append(tf.function(lambda t: model(t, training=False), reduce_retracing=True,
-                                   input_signature=[tf.TensorSpec((None, *shape), tf.float32)]))
+            fns.append(traced_network(model))  # the same trace as encode_faces(model): one per network
         return fns[0](x)
 
     return call

@@ -32,7 +32,7 @@ from facelib.faces.evaluation import accepts
 from facelib.models.facenet_input import COURSE_THRESHOLD
 
 __all__ = [
-    "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
+    "ENCODE_BATCH", "course_image", "default_model", "encode_faces", "face_crop", "img_to_encoding",
     "nearest_person", "person_distances", "require_people", "verify", "who_is_it",
 ]
 
@@ -91,7 +91,13 @@ def _face_crop(rgb: np.ndarray, name: str, *, size: int, keypoints: bool = True,
     return detect._align(rgb, face, size, margin, keypoints)
 
 
-def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = 32,
+#: Faces a network sees per forward pass when encoding. On 2 CPU cores FaceNet takes 17.6 ms a face in
+#: batches of 8 and 16.4 ms in batches of 32 (dlib's network 3.8 and 3.0 ms), but a batch of 32 peaks
+#: 107 MB higher (dlib's 44 MB), and TensorFlow's CPU allocator keeps that memory for the rest of the process.
+ENCODE_BATCH = 8
+
+
+def encode_faces(faces: np.ndarray, model, *, preprocessing: str = "course", batch_size: int = ENCODE_BATCH,
                  progress: bool | None = None) -> np.ndarray:
     """Encode face crops in batches and normalise each encoding to unit length.
 
