@@ -185,34 +185,39 @@ def test_ctrl_c_leaves_the_last_good_checkpoint(tmp_home: Path) -> None:
 
 def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """photos=None: a complete cached painter comes back without reading the sample (lesson 07 loads a trained
-    painter in 8 s and 730 MiB less); training reads it once, and its photos are the held-out rule's others,
-    prepared as before (NumPy reference: each photo cropped, resized and stacked)."""
+    painter in 8 s and 730 MiB less); training reads the held-out rule's other classes, 98 at a time (never the
+    sample's 193 MB at once), prepared as before (NumPy reference: each photo cropped, resized and stacked)."""
     from facelib.data import datasets
     from facelib.style import painter as painter_module
     from facelib.style.images import _crop_to_aspect, _resize
 
     pixels = np.random.default_rng(3).integers(0, 256, (60, 256, 256, 3), dtype=np.uint8)
-    reads: list[int] = []
+    reads: list[list[int] | None] = []
 
-    def fake(*args: object, **kwargs: object) -> datasets.ImageNetSample:   # a fresh sample per read, as on disk
-        reads.append(1)
-        return datasets.ImageNetSample(pixels.copy(), np.arange(60, dtype=np.int64),
-                                       tuple(f"n{i:08d}" for i in range(60)), tuple(f"class_{i}" for i in range(60)))
+    def fake(*args: object, classes: list[int] | None = None, **kwargs: object) -> datasets.ImageNetSample:
+        """A 60-class sample when read whole; class c is photo c % 60 when classes are named (fresh arrays)."""
+        reads.append(None if classes is None else list(classes))
+        idx = np.arange(60) if classes is None else np.array(classes, dtype=np.int64)
+        return datasets.ImageNetSample(pixels[idx % 60], idx, tuple(f"n{i:08d}" for i in idx),
+                                       tuple(f"class_{i}" for i in idx))
 
     monkeypatch.setattr(datasets, "load_imagenet_sample", fake)
     train, held = style.imagenet_split()
-    assert len(train) == 58 and len(held) == 2 and len(reads) == 1          # classes 0 and 50 held out
+    assert len(train) == 58 and len(held) == 2 and reads == [None]          # classes 0 and 50 held out
     np.testing.assert_array_equal(held, pixels[[0, 50]])
     np.testing.assert_array_equal(train, np.delete(pixels, [0, 50], axis=0))   # in order, moved in place
-    expected = np.stack([_resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (32, 32)), (32, 32)) for r in train])
-    expected = np.rint(np.clip(expected, 0, 1) * 255).astype(np.uint8)    # stored as uint8: 1/4 of float32's memory
-    np.testing.assert_array_equal(painter_module._training_photos(None, 32), expected)
-    assert len(reads) == 2
+    squares = np.stack([_resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (32, 32)), (32, 32)) for r in pixels])
+    squares = np.rint(np.clip(squares, 0, 1) * 255).astype(np.uint8)      # stored as uint8: 1/4 of float32's memory
+    training = [c for c in range(1000) if c % 50]
+    reads.clear()
+    np.testing.assert_array_equal(painter_module._training_photos(None, 32), squares[np.array(training) % 60])
+    assert all(r is not None and 0 < len(r) <= 98 for r in reads) and len(reads) == 10
+    assert [c for r in reads for c in r or []] == training                 # every training class once, in order
     kw = {"size": 32, "style_size": 32, "network": TINY, "progress": False}
     first = style.train_painter(_stripes(), steps=1, **kw)
-    assert len(reads) == 3 and first.info["recipe"]["photos"] == "imagenet-sample-256:train"
+    assert len(reads) == 20 and first.info["recipe"]["photos"] == "imagenet-sample-256:train"
     again = style.train_painter(_stripes(), steps=1, **kw)
-    assert len(reads) == 3, "a complete cached painter read the ImageNet sample"
+    assert len(reads) == 20, "a complete cached painter read the ImageNet sample"
     assert again.info["steps_done"] == 1
 
 

@@ -46,6 +46,11 @@ _HELD_OUT_EVERY = 50
 _FORMAT = "facelib-painter/1"
 
 
+def _training_classes() -> list[int]:
+    """The sample's classes the painter trains on (all but the held-out ones), in class order."""
+    return [c for c in range(1000) if c % _HELD_OUT_EVERY]
+
+
 def imagenet_split(n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ImageNet sample split for the painter: ``(train, held_out)``, ``(980, 256, 256, 3)`` and
     ``(20, 256, 256, 3)`` uint8; held out are the classes whose index is a multiple of 50. ``train`` is a view
@@ -63,8 +68,7 @@ def imagenet_split(n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     else:
         if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 0 <= n_train <= 980:
             raise ValueError(f"n_train must be an integer from 0 to 980, got {n_train!r}")
-        training = [c for c in range(1000) if c % _HELD_OUT_EVERY][:n_train]
-        sample = load_imagenet_sample(classes=[*range(0, 1000, _HELD_OUT_EVERY), *training])
+        sample = load_imagenet_sample(classes=[*range(0, 1000, _HELD_OUT_EVERY), *_training_classes()[:n_train]])
     held = sample.class_index % _HELD_OUT_EVERY == 0
     held_out, images = sample.images[held], sample.images
     keep = np.flatnonzero(~held)
@@ -299,11 +303,31 @@ def _photos_id(photos: Any) -> tuple[list[np.ndarray] | None, str]:
 def _training_photos(raw: list[np.ndarray] | None, size: int) -> np.ndarray:
     """``(n, size, size, 3)`` uint8 training photos (centre-cropped squares, resized, rounded), filled in place:
     the sample's 980 photos take 48 MB at 128 px (193 MB as float32); a batch is scaled to [0, 1] when it is
-    drawn."""
+    drawn. The sample's training classes are read :data:`_READ_CLASSES` at a time, so its 256-px photos
+    (193 MB for all of them) are never in memory at once."""
+    from facelib.data.datasets import load_imagenet_sample
+
+    if raw is not None:
+        return _squares(raw, np.empty((len(raw), size, size, 3), np.uint8))
+    training = _training_classes()   # imagenet_split's training view, in the same order
+    out = np.empty((len(training), size, size, 3), np.uint8)
+    for start in range(0, len(training), _READ_CLASSES):
+        _squares(load_imagenet_sample(classes=training[start:start + _READ_CLASSES]).images,
+                 out[start:start + _READ_CLASSES])
+    return out
+
+
+#: ImageNet classes (one photo each) read per step when the painter's training photos are prepared.
+_READ_CLASSES = 98
+
+
+def _squares(photos: Any, out: np.ndarray) -> np.ndarray:
+    """Each photo centre-cropped to a square and resized into ``out`` ``(n, size, size, 3)`` uint8."""
     from facelib.style.images import _crop_to_aspect, _resize
 
-    photos = imagenet_split()[0] if raw is None else raw  # the split's training photos: a view, not a copy
-    out = np.empty((len(photos), size, size, 3), np.uint8)
+    if len(photos) != len(out):
+        raise ValueError(f"{len(photos)} photos for {len(out)} places")
+    size = out.shape[1]
     for k, r in enumerate(photos):
         square = _resize(_crop_to_aspect(r.astype(np.float32) / 255.0, (size, size)), (size, size))
         out[k] = np.rint(np.clip(square, 0.0, 1.0) * 255.0)
