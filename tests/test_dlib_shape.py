@@ -199,7 +199,8 @@ def test_chip_from_shape_is_dlibs_own_chip_on_unseen_people():
 def test_reader_memory_is_bounded_by_the_file(model_path) -> None:
     """Reading the 9 MB model allocates a few times its 3.2 million integers (8 bytes each), not a Python int
     object per integer: lesson 05's dlib alignment peaked 300 MB above the kernel's memory while the file was
-    read (a list of offsets and whole-stream temporaries: 315 MB traced); the arrays kept are unchanged."""
+    read (a list of offsets and whole-stream temporaries: 315 MB traced; int64 offsets and a padded copy of
+    the file: 78 MB, 8.5x the file; now 65 MB); the arrays kept are unchanged."""
     import tracemalloc
 
     size = model_path.stat().st_size
@@ -209,5 +210,5 @@ def test_reader_memory_is_bounded_by_the_file(model_path) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 10 * size, f"reading a {size / 2**20:.1f} MB model peaked at {peak / 2**20:.0f} MB"
+    assert peak < 8 * size, f"reading a {size / 2**20:.1f} MB model peaked at {peak / 2**20:.0f} MB"
     assert m.idx1.shape == (15, 500, 15) and m.leaves.shape == (15, 500, 16, 5, 2)
