@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -144,8 +145,47 @@ def set_seed(seed: int = 0) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def _trim_heap(*_: Any) -> None:
+    """Give the C heap's free memory back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None   # glibc only
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _trim_after_each_cell() -> None:
+    """In IPython, return freed heap memory to the system after every cell (registered once).
+
+    A cell that frees hundreds of MB of arrays (photos, crops) leaves them in glibc's heap, where
+    TensorFlow's allocator, which takes its memory in large regions of its own, cannot reuse them: the next
+    cell's regions come on top. Lesson 05 in full mode peaked 23 MiB lower with this (1,257 → 1,234).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or _LIBC is None:
+        return
+    if _trim_heap not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _trim_heap)
+
+
 def setup_notebook(seed: int = 0) -> DeviceInfo:
-    """One call at the top of every lesson: quiet logs, seeds, float32 policy, plot style.
+    """One call at the top of every lesson: quiet logs, seeds, float32 policy, plot style, and (in IPython
+    on glibc) the heap trimmed after every cell.
 
     Prints a single line naming TensorFlow/Keras versions, the device and the mode
     (fast/full), and returns the :class:`DeviceInfo`.
@@ -161,6 +201,7 @@ def setup_notebook(seed: int = 0) -> DeviceInfo:
     configure(memory_growth=True, mixed_precision=False)
     plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4), "axes.grid": False,
                          "image.cmap": "gray"})
+    _trim_after_each_cell()
     info = describe()
     mode = "fast mode (FACELIB_FAST=1)" if config.settings.fast else "full mode"
     print(f"{info.summary().split(';')[1].strip()}; {mode}")
