@@ -6,6 +6,7 @@ strategy returned by :func:`configure`. Everything degrades to the CPU when no G
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from dataclasses import dataclass
@@ -147,22 +148,21 @@ def set_seed(seed: int = 0) -> None:
 
 def _trim_heap(*_: Any) -> None:
     """Give the C heap's free memory back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    libc = _load_libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
+@functools.lru_cache(maxsize=1)
 def _load_libc() -> Any:
+    """glibc, loaded on first use (never at import: a CLI process does not need it), or ``None``."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None   # glibc only
+        libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return None
-
-
-_LIBC = _load_libc()
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 def _trim_after_each_cell() -> None:
@@ -177,7 +177,7 @@ def _trim_after_each_cell() -> None:
     except ImportError:
         return
     shell = get_ipython()
-    if shell is None or _LIBC is None:
+    if shell is None or _load_libc() is None:
         return
     if _trim_heap not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _trim_heap)

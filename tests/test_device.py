@@ -119,13 +119,14 @@ def test_setup_notebook_trims_the_heap_after_every_cell_once(monkeypatch):
     shell = types.SimpleNamespace(events=Events())
     trims = []
     monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
-    monkeypatch.setattr(device, "_LIBC", types.SimpleNamespace(malloc_trim=lambda pad: trims.append(pad)))
+    monkeypatch.setattr(device, "_load_libc", lambda: types.SimpleNamespace(malloc_trim=lambda pad: trims.append(pad)))
     device.setup_notebook(seed=1)
     device.setup_notebook(seed=1)
     hooks = shell.events.callbacks["post_run_cell"]
     assert len(hooks) == 1 and not trims
     hooks[0](None)   # a cell ran
     assert trims == [0]
+    monkeypatch.undo()
     if sys.platform.startswith("linux"):   # glibc's own function is found where the lessons run
         assert device._load_libc() is not None
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)   # a plain Python process: nothing registered
