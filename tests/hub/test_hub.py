@@ -183,6 +183,7 @@ class Student:
         self.web = requests.Session()
         self.server = f"{hub}/user/{name}"
         self.token = ""
+        self.drops: list[str] = []
 
     def _form(self, path: str, fields: dict[str, str]) -> requests.Response:
         page = self.web.get(f"{self.hub}{path}", timeout=60)
@@ -232,23 +233,39 @@ class Student:
         assert r.status_code == 200, r.text
         return r.json()["content"]
 
+    def _connect(self, kid: str, session: str) -> websocket.WebSocket:
+        url = self.server.replace("http://", "ws://") + f"/api/kernels/{kid}/channels?session_id={session}"
+        return websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=900)
+
     def run(self, sources: list[str]) -> list[dict]:
-        """Execute each source in a new kernel; each cell's stdout and error (None when none)."""
+        """Execute each source in a new kernel; each cell's stdout and error (None when none).
+
+        Like JupyterLab, the client names its session, and when its websocket drops it connects again to the
+        same kernel and session: the server keeps the kernel's messages meanwhile and replays them. Each drop
+        is counted (``self.drops``, printed by the test); a kernel or server that is gone fails the test.
+        """
         kid = self.api("POST", "kernels", json={"name": "python3"}).json()["id"]
-        ws_url = self.server.replace("http://", "ws://") + f"/api/kernels/{kid}/channels"
-        ws = websocket.create_connection(ws_url, header=[f"Authorization: token {self.token}"], timeout=900)
+        session = uuid.uuid4().hex
+        ws = self._connect(kid, session)
         out = []
         try:
             for src in sources:
                 msg_id = uuid.uuid4().hex
                 ws.send(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.name,
-                                               "session": kid, "version": "5.3"}, "parent_header": {}, "metadata": {},
-                                    "content": {"code": src, "silent": False, "store_history": True,
-                                                "user_expressions": {}, "allow_stdin": False},
+                                               "session": session, "version": "5.3"}, "parent_header": {},
+                                    "metadata": {}, "content": {"code": src, "silent": False, "store_history": True,
+                                                                "user_expressions": {}, "allow_stdin": False},
                                     "channel": "shell"}))
                 stdout, error = "", None
                 while True:
-                    m = json.loads(ws.recv())
+                    try:
+                        m = json.loads(ws.recv())
+                    except (websocket.WebSocketConnectionClosedException, ConnectionError) as e:
+                        self.drops.append(f"{time.strftime('%H:%M:%S')} {type(e).__name__}: {e}")
+                        assert len(self.drops) <= 3, f"{self.name}: kernel websocket dropped 4 times: {self.drops}"
+                        time.sleep(2)
+                        ws = self._connect(kid, session)
+                        continue
                     if m.get("parent_header", {}).get("msg_id") != msg_id:
                         continue
                     kind = m["msg_type"]
@@ -272,6 +289,7 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.uids = {pwd.getpwnam(n).pw_uid: n for n in names}
         self.peak = dict.fromkeys(names, 0)
+        self.least_available = 2**63  # the machine's least available memory seen, bytes
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -285,9 +303,25 @@ class MemorySampler(threading.Thread):
                     total[self.uids[uid]] += p.info["memory_info"].rss
             for name, rss in total.items():
                 self.peak[name] = max(self.peak[name], rss)
+            self.least_available = min(self.least_available, psutil.virtual_memory().available)
 
 
 # ------------------------------------------------------------------------------------------------ the test
+
+_NOTEWORTHY = re.compile(r"^\[[WEC] |cull|died|restart|Stopping|stopped|ping|Traceback|Killed|MemoryError", re.I)
+_ROUTINE = re.compile(r"is not trusted|No session ID specified|websocket_ping_timeout \(\d+\) cannot|"
+                      r"424 GET .*/api/status|\] 20\d (GET|POST) |running over TCP without encryption|"
+                      r"Setting websocket_ping_timeout")
+
+
+def _explain(sampler: MemorySampler) -> None:
+    """Print what the hub's log and the memory sampler saw, for a class run that failed."""
+    lines = (WORK / "hub.log").read_text(errors="replace").splitlines()
+    seen = [ln for ln in lines if _NOTEWORTHY.search(ln) and not _ROUTINE.search(ln)]
+    print(f"\nhub-test failed: least available memory {sampler.least_available / 2**20:,.0f} MiB; peak per student "
+          f"{ {n: round(v / 2**20) for n, v in sampler.peak.items()} } MiB; the hub log's last noteworthy lines "
+          f"({WORK / 'hub.log'}):", *seen[-60:], sep="\n", flush=True)
+
 
 def _expected(nb: dict) -> list[tuple[int, str]]:
     """(code cell index, stored stdout) of each check cell of the lesson as stored."""
@@ -318,8 +352,13 @@ def test_a_class_on_one_hub(hub: str, store: Path, lessons: Path, students: list
         sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
         return up, s.run(sources)
 
-    with futures.ThreadPoolExecutor(len(class_)) as pool:
-        results = list(pool.map(one, class_))
+    try:
+        with futures.ThreadPoolExecutor(len(class_)) as pool:
+            results = list(pool.map(one, class_))
+    except BaseException:
+        sampler.stop.set()
+        _explain(sampler)
+        raise
     sampler.stop.set()
     expected = _expected(json.loads((REPO / LESSON).read_text()))
     assert expected, "lesson 02 has no check cells"
@@ -328,8 +367,8 @@ def test_a_class_on_one_hub(hub: str, store: Path, lessons: Path, students: list
         assert not errors, f"{s.name}: cells failed: {errors[:3]}"
         for i, stored in expected:
             assert outputs[i]["stdout"] == stored, f"{s.name}: check cell {i}: {outputs[i]['stdout']!r} != {stored!r}"
-        print(f"hub-test: {s.name}: server up in {up:.0f} s; peak memory {sampler.peak[s.name] / 2**20:,.0f} MiB",
-              flush=True)
+        print(f"hub-test: {s.name}: server up in {up:.0f} s; peak memory {sampler.peak[s.name] / 2**20:,.0f} MiB; "
+              f"kernel websocket drops (reconnected, as JupyterLab does): {s.drops or 'none'}", flush=True)
     run_wall = time.perf_counter() - t0
 
     # no asset bytes in any home: every file of the store is read in place
