@@ -435,3 +435,26 @@ def test_the_course_loop_follows_keras_adam_step_by_step() -> None:
     for k, (a, b) in enumerate(zip(ours, theirs)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-7, err_msg=f"step {k + 1}")  # bit-equal on TF 2.21
     assert np.abs(ours[-1] - G0).max() > 0.3   # it moved: the comparison is not of two still images
+
+
+def test_the_bfloat16_feature_model_keeps_one_bfloat16_copy_and_computes_as_mixed_precision() -> None:
+    import keras
+
+    from facelib.models.vgg import vgg19_features
+    from facelib.style.optim import _feature_model
+
+    layers = ("block1_conv1", "block2_conv2")
+    ours = _feature_model(layers, "bfloat16")
+    old = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        mixed = vgg19_features(list(layers))   # float32 weights, cast to bfloat16 at every call
+    finally:
+        keras.mixed_precision.set_global_policy(old)
+    assert {w.dtype for w in ours.weights} == {"bfloat16"}
+    assert {w.dtype for w in mixed.weights} == {"float32"}
+    x = tf.constant(np.random.default_rng(0).uniform(size=(1, 24, 20, 3)).astype(np.float32))
+    for a, b in zip(ours(x), mixed(x)):
+        assert a.dtype == b.dtype == tf.bfloat16
+        np.testing.assert_array_equal(tf.cast(a, tf.float32).numpy(), tf.cast(b, tf.float32).numpy())
+    assert float(tf.reduce_max(tf.cast(ours(x)[1], tf.float32))) > 0   # not two zero maps

@@ -43,7 +43,13 @@ def _resolve_precision(precision: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _feature_model(layers: tuple[str, ...], precision: str):
-    """The VGG19 feature model, built once per (layers, precision)."""
+    """The VGG19 feature model, built once per (layers, precision).
+
+    ``"bfloat16"`` builds it under Keras' ``"bfloat16"`` policy, weights included: the network is frozen,
+    so it needs no float32 master copy of its weights (``"mixed_bfloat16"`` keeps one and casts it to
+    bfloat16 at every call). The computation is the same, bit for bit, and a lesson's kernel holds
+    about 75 MB less (40 MB of weights instead of 80, and no cast copies).
+    """
     import keras
 
     from facelib.models.vgg import vgg19_features
@@ -52,7 +58,7 @@ def _feature_model(layers: tuple[str, ...], precision: str):
         return vgg19_features(list(layers))
     old = keras.mixed_precision.global_policy()
     try:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        keras.mixed_precision.set_global_policy("bfloat16")
         return vgg19_features(list(layers))
     finally:
         keras.mixed_precision.set_global_policy(old)
