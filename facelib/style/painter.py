@@ -43,6 +43,8 @@ PAINTER_STEPS = 400
 PAINTER_BETA = 2e-6
 #: Every this many classes (class index ≡ 0) is held out of training: 20 of the sample's 1,000 photos.
 _HELD_OUT_EVERY = 50
+#: ImageNet classes (one photo each) read per step when the painter's training photos are prepared.
+_READ_CLASSES = 98
 _FORMAT = "facelib-painter/1"
 
 
@@ -315,10 +317,6 @@ def _training_photos(raw: list[np.ndarray] | None, size: int) -> np.ndarray:
         _squares(load_imagenet_sample(classes=training[start:start + _READ_CLASSES]).images,
                  out[start:start + _READ_CLASSES])
     return out
-
-
-#: ImageNet classes (one photo each) read per step when the painter's training photos are prepared.
-_READ_CLASSES = 98
 
 
 def _squares(photos: Any, out: np.ndarray) -> np.ndarray:
