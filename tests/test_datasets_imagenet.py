@@ -93,3 +93,29 @@ def test_chosen_classes_only_are_read(tmp_home: Path, tmp_path: Path) -> None:
         data.load_imagenet_sample(1, archive=archive, classes=[0])
     with pytest.raises(ValueError, match="not both"):                    # said before any file is read
         data.load_imagenet_sample(5000, archive=tmp_path / "missing.tar", classes=[0])
+
+
+def test_iter_reads_chosen_classes_in_batches_after_one_check(tmp_home: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from facelib.data import datasets
+
+    colours = {0: (200, 10, 10), 1: (10, 200, 10), 2: (200, 200, 10), 50: (10, 10, 200), 51: (90, 90, 90)}
+    names = {0: "n01440764_tench", 1: "n01443537_goldfish", 2: "n01484850_great_white_shark",
+             50: "n01629819_European_fire_salamander", 51: "n01630670_common_newt"}
+    archive = write_tar(tmp_path / "s.tar", {f"imagenet_sample_256/{c:03d}_{names[c]}.jpg": _jpeg(colours[c])
+                                             for c in colours})
+    whole = data.load_imagenet_sample(archive=archive, classes=[51, 0, 2, 50])
+    checks = []
+    real = datasets.extract_once
+    monkeypatch.setattr(datasets, "extract_once", lambda *a, **k: checks.append(1) or real(*a, **k))
+    parts = list(data.iter_imagenet_sample([51, 0, 2, 50], batch=3, archive=archive))
+    assert checks == [1]                                                 # listed and checked once
+    assert [p.class_index.tolist() for p in parts] == [[0, 2, 50], [51]]  # class order, cut in batches of 3
+    np.testing.assert_array_equal(np.concatenate([p.images for p in parts]), whole.images)
+    assert [n for p in parts for n in p.class_name] == list(whole.class_name)
+    assert np.abs(parts[1].images[0].astype(int) - colours[51]).max() < 8
+    with pytest.raises(ValueError, match=r"s.tar: the ImageNet sample holds no class \[7\]"):
+        next(data.iter_imagenet_sample([0, 7], archive=archive))
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="batch must be a whole number"):
+            next(data.iter_imagenet_sample([0], batch=bad, archive=archive))  # type: ignore[arg-type]

@@ -201,7 +201,17 @@ def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: 
         return datasets.ImageNetSample(pixels[idx % 60], idx, tuple(f"n{i:08d}" for i in idx),
                                        tuple(f"class_{i}" for i in idx))
 
+    listings: list[int] = []
+
+    def fake_iter(classes: list[int], *, batch: int = 100, **kwargs: object):
+        """The loader's batches: the sample listed (and checked) once per call."""
+        listings.append(batch)
+        classes = list(classes)
+        for start in range(0, len(classes), batch):
+            yield fake(classes=classes[start:start + batch])
+
     monkeypatch.setattr(datasets, "load_imagenet_sample", fake)
+    monkeypatch.setattr(datasets, "iter_imagenet_sample", fake_iter)
     train, held = style.imagenet_split()
     assert len(train) == 58 and len(held) == 2 and reads == [None]          # classes 0 and 50 held out
     np.testing.assert_array_equal(held, pixels[[0, 50]])
@@ -213,6 +223,7 @@ def test_the_imagenet_sample_is_read_only_to_train(tmp_home: Path, monkeypatch: 
     np.testing.assert_array_equal(painter_module._training_photos(None, 32), squares[np.array(training) % 60])
     assert all(r is not None and 0 < len(r) <= 98 for r in reads) and len(reads) == 10
     assert [c for r in reads for c in r or []] == training                 # every training class once, in order
+    assert listings == [98]                                                # one listing and check, not ten
     kw = {"size": 32, "style_size": 32, "network": TINY, "progress": False}
     first = style.train_painter(_stripes(), steps=1, **kw)
     assert len(reads) == 20 and first.info["recipe"]["photos"] == "imagenet-sample-256:train"

@@ -20,6 +20,7 @@ from facelib.data.datasets import (
     LFW_SUBSET_PEOPLE,
     FaceDataset,
     ImageNetSample,
+    iter_imagenet_sample,
     load_identity_folder,
     load_imagenet_sample,
     load_lfw_subset,
@@ -53,7 +54,7 @@ from facelib.data.sampling import (
 __all__ = [
     "IMAGENET_SAMPLE_ASSET", "IMAGE_SUFFIXES", "LFW_SUBSET_PEOPLE", "MAX_PIXELS", "FaceDataset", "ImageLike",
     "ImageNetSample", "LFWPairs", "PairSet", "as_image_list", "atomic_write", "check_input_file", "describe",
-    "extract_once",
+    "extract_once", "iter_imagenet_sample",
     "lfw_pairs", "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti", "npz_arrays",
     "pair_dataset", "pair_indices", "pk_batch_indices", "pk_dataset", "random_flip_shift", "read_image", "save_image",
     "split_by_identity", "temp_owner", "to_rgb_uint8", "triplet_dataset", "triplet_indices",

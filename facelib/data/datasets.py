@@ -4,7 +4,8 @@ Faces: :func:`load_olivetti` (40 people × 10 grey 64×64 faces), :func:`load_lf
 photos of Labeled Faces in the Wild), :func:`load_identity_folder` (your own photos, one
 sub-folder per person), returned as a :class:`FaceDataset`.
 Objects: :func:`load_imagenet_sample` (1,000 ImageNet photos, one per class; lesson 06's search pool),
-returned as an :class:`ImageNetSample`. All come from verified copies (``facelib.assets``).
+returned as an :class:`ImageNetSample`, or :func:`iter_imagenet_sample` (chosen classes, a batch at a
+time). All come from verified copies (``facelib.assets``).
 LFW's verification pairs are :mod:`facelib.data.lfw`.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from facelib.data.images import IMAGE_SUFFIXES, read_image
 
 __all__ = [
     "IMAGENET_SAMPLE_ASSET", "LFW_SUBSET_PEOPLE", "FaceDataset", "ImageNetSample",
-    "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti",
+    "iter_imagenet_sample", "load_identity_folder", "load_imagenet_sample", "load_lfw_subset", "load_olivetti",
 ]
 
 
@@ -263,6 +264,36 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
     """
     if n is not None and classes is not None:  # the arguments first: before any file is read
         raise ValueError("give n (a random subset) or classes (chosen ones), not both")
+    path, parsed = _imagenet_files(archive)
+    if n is not None and not 1 <= n <= len(parsed):
+        raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
+    if n is not None:
+        keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
+        parsed = [parsed[i] for i in keep]
+    elif classes is not None:
+        parsed = _chosen(path, parsed, classes)
+    return _decode(parsed)
+
+
+def iter_imagenet_sample(classes: Iterable[int], *, batch: int = 100,
+                         archive: str | Path | None = None) -> Iterator[ImageNetSample]:
+    """The photos of ``classes`` (in class order), ``batch`` classes at a time: the sample is checked and
+    listed once, and only one batch of decoded photos (``(batch, 256, 256, 3)`` uint8) is in memory.
+
+    The same photos as :func:`load_imagenet_sample` with ``classes``, in the same order, cut into
+    :class:`ImageNetSample` pieces of ``batch`` (the last one shorter). ``ValueError`` for a ``batch`` below 1
+    or a class the sample does not hold, before any photo is decoded.
+    """
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ValueError(f"batch must be a whole number of at least 1, got {batch!r}")
+    path, parsed = _imagenet_files(archive)
+    parsed = _chosen(path, parsed, classes)
+    for start in range(0, len(parsed), int(batch)):
+        yield _decode(parsed[start:start + int(batch)])
+
+
+def _imagenet_files(archive: str | Path | None) -> tuple[Path, list[tuple[int, str, str, Path]]]:
+    """The sample's archive and its photos ``(class, wnid, name, path)``, extracted once and checked."""
     path = Path(archive) if archive is not None else assets.fetch(IMAGENET_SAMPLE_ASSET)
     if not path.is_file():
         raise FileNotFoundError(f"ImageNet sample archive {path} not found")
@@ -276,18 +307,20 @@ def load_imagenet_sample(n: int | None = None, *, seed: int = 0, archive: str | 
         parsed.append((int(m.group(1)), m.group(2), m.group(3), p))
     if not parsed:
         raise ValueError(f"{path}: the ImageNet sample archive holds no photos")
-    if n is not None and not 1 <= n <= len(parsed):
-        raise ValueError(f"n must be between 1 and {len(parsed)} (photos in the sample), got {n}")
-    if n is not None:
-        keep = np.sort(np.random.default_rng(seed).choice(len(parsed), n, replace=False))
-        parsed = [parsed[i] for i in keep]
-    elif classes is not None:
-        wanted = {int(c) for c in classes}
-        missing = sorted(wanted - {q[0] for q in parsed})
-        if missing:
-            raise ValueError(f"{path}: the ImageNet sample holds no class {missing[:5]}"
-                             f"{' ...' if len(missing) > 5 else ''} (its classes are numbered by file name)")
-        parsed = [q for q in parsed if q[0] in wanted]
+    return path, parsed
+
+
+def _chosen(path: Path, parsed: list[tuple[int, str, str, Path]],
+            classes: Iterable[int]) -> list[tuple[int, str, str, Path]]:
+    wanted = {int(c) for c in classes}
+    missing = sorted(wanted - {q[0] for q in parsed})
+    if missing:
+        raise ValueError(f"{path}: the ImageNet sample holds no class {missing[:5]}"
+                         f"{' ...' if len(missing) > 5 else ''} (its classes are numbered by file name)")
+    return [q for q in parsed if q[0] in wanted]
+
+
+def _decode(parsed: list[tuple[int, str, str, Path]]) -> ImageNetSample:
     images = np.empty((len(parsed), 256, 256, 3), np.uint8)  # filled in place: 196 MB for 1,000 photos, not twice
     for k, (_, _, _, p) in enumerate(parsed):
         with Image.open(p) as im:

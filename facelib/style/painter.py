@@ -305,17 +305,19 @@ def _photos_id(photos: Any) -> tuple[list[np.ndarray] | None, str]:
 def _training_photos(raw: list[np.ndarray] | None, size: int) -> np.ndarray:
     """``(n, size, size, 3)`` uint8 training photos (centre-cropped squares, resized, rounded), filled in place:
     the sample's 980 photos take 48 MB at 128 px (193 MB as float32); a batch is scaled to [0, 1] when it is
-    drawn. The sample's training classes are read :data:`_READ_CLASSES` at a time, so its 256-px photos
-    (193 MB for all of them) are never in memory at once."""
-    from facelib.data.datasets import load_imagenet_sample
+    drawn. The sample's training classes are read :data:`_READ_CLASSES` at a time (the sample checked and
+    listed once), so its 256-px photos (193 MB for all of them) are never in memory at once."""
+    from facelib.data.datasets import iter_imagenet_sample
 
     if raw is not None:
         return _squares(raw, np.empty((len(raw), size, size, 3), np.uint8))
     training = _training_classes()   # imagenet_split's training view, in the same order
     out = np.empty((len(training), size, size, 3), np.uint8)
-    for start in range(0, len(training), _READ_CLASSES):
-        _squares(load_imagenet_sample(classes=training[start:start + _READ_CLASSES]).images,
-                 out[start:start + _READ_CLASSES])
+    start = 0
+    for part in iter_imagenet_sample(training, batch=_READ_CLASSES):
+        _squares(part.images, out[start:start + len(part)])
+        start += len(part)
+        del part   # freed before the next batch is decoded
     return out
 
 
